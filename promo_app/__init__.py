@@ -1,0 +1,84 @@
+"""A self-hosted promo code service, compatible with `POST /api/v1.1/promocodes/attach`."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.exceptions import HTTPException
+
+from .extension import PromoCodes
+
+__all__ = ["PromoCodes", "create_app"]
+
+DEFAULT_CONFIG = {
+    "DATABASE_URL": "sqlite:///promo.db",  # relative SQLite paths live in the instance folder
+}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the standalone promo code service: one host of the `PromoCodes` extension."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULT_CONFIG)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ("DATABASE_URL", "SECRET_KEY"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    for name, value in os.environ.items():
+        if name.startswith("PROMO_"):
+            app.config[name] = _env_value(value)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    PromoCodes(SQLAlchemy()).init_app(app)
+    app.register_error_handler(HTTPException, _api_http_error)
+    return app
+
+
+def _env_value(value: str) -> Any:
+    """Read a PROMO_* variable: JSON where it parses (numbers, true, false), else text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _instance_secret(app: Flask) -> str:
+    """Return a secret key kept in the instance folder, made on first use.
+
+    Written to a temporary file and linked into place, so that several workers starting
+    at once agree on one key and none reads a half-written file.
+    """
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        temporary = f"{path}.{os.getpid()}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    with open(path) as file:
+        return file.read().strip()
+
+
+def _api_http_error(error: HTTPException):
+    """Answer routing errors under the API's path (unknown verb, GET) with the envelope."""
+    from .api.blueprint import api_error_for, error_response
+
+    api_path = current_app.config["PROMO_URL_PREFIX"].rstrip("/") + "/api/"
+    if request.path.startswith(api_path):
+        return error_response(api_error_for(error))
+    return error

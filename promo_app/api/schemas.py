@@ -1,0 +1,152 @@
+"""Parameters of the API verbs. marshmallow validates every one; unknown ones are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from ..codes import InvalidCode, normalize_code
+from ..profiles import MATCHING_MODES, ProfileKey
+
+MAX_ID = 2**31 - 1
+
+
+class IntParam(fields.Integer):
+    """An integer given as a number (JSON) or as its decimal digits (XML, form)."""
+
+    default_error_messages = {"invalid": "Not a valid integer."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            value = value.strip()
+            if not value.lstrip("-").isdigit() or not value.isascii():
+                raise self.make_error("invalid")
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise self.make_error("invalid")
+
+
+class CodeParam(fields.String):
+    """A promo code: trimmed, 1-255 printable characters."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalize_code(text)
+        except InvalidCode as error:
+            raise ValidationError(str(error)) from None
+
+
+def db_id_param(**kwargs: Any) -> IntParam:
+    return IntParam(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class VerbSchema(Schema):
+    """What every verb takes: the token, the program and the answer's format."""
+
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True, metadata={"description": "API token"})
+    loyalty_id = IntParam(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Loyalty program ID"},
+    )
+    format = fields.String(
+        validate=validate.OneOf(["json", "xml"]),
+        allow_none=True,
+        metadata={"description": "Response data format. By default json"},
+    )
+
+
+class ProfileMatchSchema(VerbSchema):
+    """A verb that names a profile of a database: `db_id` and the matching identifiers."""
+
+    db_id = db_id_param(required=True, metadata={"description": "Database ID"})
+    matching = fields.String(
+        validate=validate.OneOf(MATCHING_MODES),
+        allow_none=True,
+        metadata={"description": "Profiles matching mode"},
+    )
+    profile_id = fields.String(
+        validate=validate.Regexp(
+            r"^[0-9a-f]{24}\Z", error="A profile_id is 24 lowercase hexadecimal characters."
+        ),
+        allow_none=True,
+        metadata={"description": "Profile ID"},
+    )
+    email = fields.String(
+        validate=validate.Length(min=1, max=320),
+        allow_none=True,
+        metadata={"description": "Email address"},
+    )
+    phone = fields.String(
+        validate=validate.Length(min=1, max=64),
+        allow_none=True,
+        metadata={"description": "Phone number"},
+    )
+    field_name = fields.String(
+        validate=validate.Length(min=1, max=255),
+        allow_none=True,
+        metadata={"description": "Custom database field for profile matching"},
+    )
+    field_value = fields.String(
+        validate=validate.Length(max=1024),
+        allow_none=True,
+        metadata={"description": "Custom field value"},
+    )
+
+    @validates_schema
+    def check_matching(self, data: dict[str, Any], **kwargs: Any) -> None:
+        has_name = data.get("field_name") is not None
+        has_value = data.get("field_value") is not None
+        if has_name != has_value:
+            missing = "field_value" if has_name else "field_name"
+            raise ValidationError("field_name and field_value go together.", missing)
+        mode = data.get("matching")
+        if mode is not None:
+            wanted = ("field_name", "field_value") if mode == "custom" else (mode,)
+            for name in wanted:
+                if data.get(name) is None:
+                    raise ValidationError(f"Required when matching is {mode!r}.", name)
+        elif _first_identifier(data) is None:
+            raise ValidationError(
+                "Name the profile: profile_id, email, phone, or field_name with field_value.",
+                "matching",
+            )
+
+    @post_load
+    def make_profile_key(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        mode = data.get("matching") or _first_identifier(data)
+        if mode == "custom":
+            key = ProfileKey("custom", data["field_value"], data["field_name"])
+        else:
+            key = ProfileKey(mode, data[mode])
+        return {**data, "profile_key": key}
+
+
+def _first_identifier(data: dict[str, Any]) -> str | None:
+    for mode in MATCHING_MODES:
+        name = "field_name" if mode == "custom" else mode
+        if data.get(name) is not None:
+            return mode
+    return None
+
+
+class AttachSchema(ProfileMatchSchema):
+    code = CodeParam(allow_none=True, metadata={"description": "Promo code"})

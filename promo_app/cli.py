@@ -1,0 +1,196 @@
+"""`flask promo ...`: manage databases, programs, tokens, profiles and codes from a shell.
+
+Every command that makes something prints its id (or token) as its last line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from . import demo
+from .code_files import CodeFileError, check_code_file, read_code_file
+from .codes import ImportReport, get_program, import_codes
+from .errors import PromoError
+from .extension import current_promo
+from .models import CustomField, Database, LoyaltyProgram
+from .profiles import add_profile, get_database
+from .tokens import create_token, revoke_token
+
+promo_cli = AppGroup("promo", help="Manage the promo code service.")
+
+
+def session():
+    return current_promo().db.session
+
+
+def command(*args: Any, **kwargs: Any) -> Callable:
+    """Declare a `promo` command that works on an up-to-date schema and reports domain
+    errors as a short message (exit status 1) rather than a traceback."""
+
+    def decorate(function: Callable) -> Callable:
+        @wraps(function)
+        def run(*a: Any, **kw: Any) -> Any:
+            current_promo().create_all()
+            try:
+                return function(*a, **kw)
+            except PromoError as error:
+                session().rollback()
+                details = "; ".join(
+                    f"{field}: {' '.join(messages)}"
+                    for field, messages in (error.errors or {}).items()
+                )
+                raise click.ClickException(f"{error.error_text}. {details}".strip()) from None
+
+        return promo_cli.command(*args, **kwargs)(run)
+
+    return decorate
+
+
+@command("init-db")
+def init_db() -> None:
+    """Create the promo tables (those that exist are left as they are)."""
+    click.echo(f"Promo tables are ready in {current_promo().engine.url.render_as_string()}.")
+
+
+@command("create-database")
+@click.argument("name")
+@click.option("--custom-field", "custom_fields", multiple=True, help="A custom profile field.")
+def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
+    """Create a database of customer profiles; print its db_id."""
+    database = Database(name=name)
+    database.custom_fields = [CustomField(name=field) for field in dict.fromkeys(custom_fields)]
+    session().add(database)
+    session().commit()
+    click.echo(f"Created database {name!r} with custom fields {list(custom_fields) or 'none'}.")
+    click.echo(database.id)
+
+
+@command("create-program")
+@click.argument("name")
+@click.option("--universal", is_flag=True, help="Its codes may go to any number of profiles.")
+def create_program(name: str, universal: bool) -> None:
+    """Create a loyalty program (a pool of codes); print its loyalty_id."""
+    program = LoyaltyProgram(name=name, universal=universal)
+    session().add(program)
+    session().commit()
+    kind = "universal" if universal else "personal"
+    click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default.")
+    click.echo(program.id)
+
+
+@command("create-token")
+@click.argument("name")
+@click.option("--db-id", "db_ids", type=int, multiple=True, help="Limit it to this database.")
+def create_token_command(name: str, db_ids: tuple[int, ...]) -> None:
+    """Create an API token; print it once (only its hash is stored)."""
+    secret = create_token(session(), name, list(db_ids))
+    session().commit()
+    scope = f"databases {list(db_ids)}" if db_ids else "every database"
+    click.echo(f"Created token {name!r} for {scope}. Keep it now: it is not shown again.")
+    click.echo(secret)
+
+
+@command("revoke-token")
+@click.argument("name")
+def revoke_token_command(name: str) -> None:
+    """Revoke an API token: calls with it are answered 401 Invalid API token."""
+    revoke_token(session(), name)
+    session().commit()
+    click.echo(f"Revoked token {name!r}.")
+
+
+@command("import-profiles")
+@click.argument("file", type=click.File("rb"))
+@click.option("--db-id", type=int, required=True, help="The database to add them to.")
+def import_profiles(file: io.BufferedReader, db_id: int) -> None:
+    """Add the profiles of a CSV file (columns email, phone and custom fields)."""
+    database = get_database(session(), db_id)
+    reader = csv.DictReader(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""))
+    declared = {field.name for field in database.custom_fields}
+    columns = [name.strip() for name in reader.fieldnames or []]
+    unknown = [name for name in columns if name not in {"email", "phone", *declared}]
+    if unknown:
+        raise click.ClickException(
+            f"Columns {unknown} are not custom fields of database {db_id}; "
+            f"it declares {sorted(declared) or 'none'}."
+        )
+    reader.fieldnames = columns
+    added, bad = 0, []
+    try:
+        for row in reader:
+            if None in row:
+                bad.append((reader.line_num, "more cells than the header has columns"))
+                continue
+            values = {name: (value or "").strip() for name, value in row.items()}
+            if not any(values.values()):
+                continue
+            email, phone = values.pop("email", ""), values.pop("phone", "")
+            if not (email or phone or any(values.values())):
+                bad.append((reader.line_num, "no email, phone or custom field"))
+                continue
+            add_profile(session(), database, email=email, phone=phone, custom=values)
+            added += 1
+            if added % 1000 == 0:
+                session().commit()
+    except UnicodeDecodeError:
+        session().rollback()
+        raise click.ClickException("The file is not UTF-8 text.") from None
+    session().commit()
+    for line, reason in bad:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(f"Added {added} profiles to database {db_id}; {len(bad)} lines were not valid.")
+
+
+@command("import-codes")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
+@click.option("--universal", is_flag=True, help="Import them as universal codes.")
+def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
+    """Import codes from a .txt (one per line) or .csv (a `code` column) file."""
+    program = get_program(session(), loyalty_id)
+    size = os.path.getsize(path)
+    with open(path, "rb") as file:
+        try:
+            check_code_file(file)
+        except CodeFileError as error:
+            raise click.ClickException(str(error)) from None
+        report = ImportReport(keep=20)
+        with click.progressbar(
+            length=size, label="Importing", file=click.get_text_stream("stderr")
+        ) as bar:
+
+            def commit(_report: ImportReport) -> None:
+                session().commit()
+                bar.update(file.tell() - bar.pos)
+
+            try:
+                import_codes(
+                    session(),
+                    program,
+                    read_code_file(file, path),
+                    universal=universal or None,
+                    report=report,
+                    after_batch=commit,
+                )
+            except CodeFileError as error:
+                raise click.ClickException(str(error)) from None
+    for line, code, outcome, message in report.problems:
+        click.echo(f"line {line}: {outcome}: {code!r}: {message}", err=True)
+    click.echo(
+        f"Inserted {report.inserted}, duplicated {report.duplicated}, invalid {report.invalid}."
+    )
+
+
+@command("demo")
+def demo_command() -> None:
+    """Create a demo shop on first run; print a curl command that attaches a code."""
+    for line in demo.ensure_demo(session()):
+        click.echo(line)

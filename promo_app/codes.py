@@ -1,0 +1,353 @@
+"""Promo codes: attaching them to profiles, drawing them from the pool, importing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .errors import (
+    AlreadyAttached,
+    CodeExpired,
+    LoyaltyProgramNotFound,
+    NoCodesAvailable,
+)
+from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
+
+MAX_CODE_LENGTH = 255
+
+
+class InvalidCode(ValueError):
+    """A string that cannot be a promo code; the message says why."""
+
+
+def normalize_code(raw: str) -> str:
+    """Return `raw` as a promo code (surrounding white space trimmed) or raise InvalidCode."""
+    code = raw.strip()
+    if not code:
+        raise InvalidCode("A promo code must not be empty.")
+    if len(code) > MAX_CODE_LENGTH:
+        raise InvalidCode(f"A promo code has at most {MAX_CODE_LENGTH} characters.")
+    if not code.isprintable():
+        raise InvalidCode("A promo code must not contain control characters.")
+    return code
+
+
+def parse_expire_date(raw: str) -> datetime:
+    """Parse an RFC 3339 time or a date (valid through that whole day, UTC) into naive UTC."""
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59))
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(
+            f"Not a date: {raw!r}; use YYYY-MM-DD or an RFC 3339 time such as 2026-12-31T23:59:59Z."
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def rfc3339(moment: datetime | None) -> str:
+    """Format a stored (naive UTC) time as RFC 3339; an unset time is ""."""
+    if moment is None:
+        return ""
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def get_program(session: Session, loyalty_id: int) -> LoyaltyProgram:
+    program = session.get(LoyaltyProgram, loyalty_id)
+    if program is None:
+        raise LoyaltyProgramNotFound()
+    return program
+
+
+def is_expired(code: PromoCode, now: datetime) -> bool:
+    return code.expire_date is not None and code.expire_date <= now
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    """What a shop learns from an attach: which code its customer got, and when."""
+
+    code: str
+    loyalty_id: int
+    profile_id: str
+    attached: datetime
+
+    def as_data(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "loyalty_id": self.loyalty_id,
+            "profile_id": self.profile_id,
+            "attached": rfc3339(self.attached),
+        }
+
+
+def attach_code(
+    session: Session,
+    program: LoyaltyProgram,
+    profile: Profile,
+    code: str | None,
+    now: datetime | None = None,
+) -> AttachResult:
+    """Attach `code` (or, without one, a free code of the pool) to `profile`.
+
+    The caller commits. Every step is guarded by the schema's constraints as well,
+    so two concurrent calls can never both attach one personal code.
+    """
+    now = now or utcnow()
+    if code is None:
+        return claim_free_code(session, program, profile, now)
+    promo = find_or_create_code(session, program, code)
+    existing = _attachment_of(session, promo.id, profile.id)
+    if existing is not None:
+        return _result(promo, profile, existing.attached)
+    if not promo.universal and not promo.free:
+        raise AlreadyAttached()
+    if is_expired(promo, now):
+        raise CodeExpired()
+    if not promo.universal and not _take(session, promo.id):
+        # Another call took it between our read and our write (PostgreSQL's row lock
+        # made us wait for it); answer as if we had come second, which we did.
+        existing = _attachment_of(session, promo.id, profile.id)
+        if existing is not None:
+            return _result(promo, profile, existing.attached)
+        raise AlreadyAttached()
+    try:
+        with session.begin_nested():
+            attachment = Attachment(
+                code_id=promo.id, profile_pk=profile.id, personal=not promo.universal, attached=now
+            )
+            session.add(attachment)
+    except IntegrityError:
+        # A concurrent call attached the same universal code to the same profile.
+        existing = _attachment_of(session, promo.id, profile.id)
+        if existing is None:
+            raise
+        return _result(promo, profile, existing.attached)
+    return _result(promo, profile, now)
+
+
+def claim_free_code(
+    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
+) -> AttachResult:
+    """Take the oldest free, unexpired personal code of `program` and attach it."""
+    oldest_free = (
+        select(PromoCode.id)
+        .where(
+            PromoCode.loyalty_id == program.id,
+            PromoCode.free,
+            or_(PromoCode.expire_date.is_(None), PromoCode.expire_date > now),
+        )
+        .order_by(PromoCode.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
+        .scalar_subquery()
+    )
+    taken = session.execute(
+        update(PromoCode)
+        .where(PromoCode.id == oldest_free, PromoCode.free)
+        .values(free=False)
+        .returning(PromoCode.id, PromoCode.code)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is None:
+        raise NoCodesAvailable()
+    session.execute(
+        insert(Attachment).values(
+            code_id=taken.id, profile_pk=profile.id, personal=True, attached=now
+        )
+    )
+    return AttachResult(taken.code, program.id, profile.profile_id, now)
+
+
+def find_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode | None:
+    return session.scalar(
+        select(PromoCode).where(PromoCode.loyalty_id == program.id, PromoCode.code == code)
+    )
+
+
+def find_or_create_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode:
+    """Return `code` of `program`, creating it as the program's default kind if missing."""
+    promo = find_code(session, program, code)
+    if promo is not None:
+        return promo
+    try:
+        with session.begin_nested():
+            promo = PromoCode(
+                loyalty_id=program.id,
+                code=code,
+                universal=program.universal,
+                free=not program.universal,
+            )
+            session.add(promo)
+    except IntegrityError:
+        # Created by a concurrent call since we looked: use that one.
+        promo = find_code(session, program, code)
+        if promo is None:
+            raise
+    return promo
+
+
+def _take(session: Session, code_id: int) -> bool:
+    """Mark a personal code as no longer free, if it still is."""
+    row = session.execute(
+        update(PromoCode)
+        .where(PromoCode.id == code_id, PromoCode.free)
+        .values(free=False)
+        .returning(PromoCode.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return row is not None
+
+
+def _attachment_of(session: Session, code_id: int, profile_pk: int) -> Attachment | None:
+    return session.scalar(
+        select(Attachment).where(Attachment.code_id == code_id, Attachment.profile_pk == profile_pk)
+    )
+
+
+def _result(promo: PromoCode, profile: Profile, attached: datetime) -> AttachResult:
+    return AttachResult(promo.code, promo.loyalty_id, profile.profile_id, attached)
+
+
+# Importing ------------------------------------------------------------------------------
+
+INSERTED = "inserted"
+DUPLICATED = "duplicated"
+INVALID = "invalid"
+
+
+@dataclass
+class ImportLine:
+    """One code of an import, as read: where it was, and what was wrong with it if anything."""
+
+    line: int
+    raw: str
+    expire_date: datetime | None = None
+    problem: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """Counts of an import, with the first `keep` lines that were not inserted."""
+
+    keep: int | None = 100
+    inserted: int = 0
+    duplicated: int = 0
+    invalid: int = 0
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    def record(self, item: ImportLine, outcome: str, message: str = "") -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome != INSERTED and (self.keep is None or len(self.problems) < self.keep):
+            self.problems.append((item.line, item.raw, outcome, message))
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.duplicated + self.invalid
+
+
+def import_codes(
+    session: Session,
+    program: LoyaltyProgram,
+    lines: Iterable[ImportLine],
+    *,
+    universal: bool | None = None,
+    batch_size: int = 5000,
+    report: ImportReport | None = None,
+    after_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Insert codes into `program` batch by batch, reporting each duplicate and invalid line.
+
+    Memory stays flat whatever the input's size: duplicates, within the input or
+    against the program, are found by the unique constraint, not a set in memory.
+    `after_batch` runs after each batch (a caller that wants batches committed
+    passes a function that commits).
+    """
+    report = report or ImportReport()
+    universal = program.universal if universal is None else universal
+    first_new_id = (
+        session.scalar(select(PromoCode.id).order_by(PromoCode.id.desc()).limit(1))
+    ) or 0
+    batch: list[ImportLine] = []
+    for item in lines:
+        if item.problem is None:
+            try:
+                item.raw = normalize_code(item.raw)
+            except InvalidCode as error:
+                item.problem = str(error)
+        if item.problem is not None:
+            report.record(item, INVALID, item.problem)
+            continue
+        batch.append(item)
+        if len(batch) >= batch_size:
+            _insert_batch(session, program, batch, universal, first_new_id, report)
+            batch = []
+            if after_batch is not None:
+                after_batch(report)
+    if batch:
+        _insert_batch(session, program, batch, universal, first_new_id, report)
+        if after_batch is not None:
+            after_batch(report)
+    return report
+
+
+def _insert_batch(
+    session: Session,
+    program: LoyaltyProgram,
+    batch: list[ImportLine],
+    universal: bool,
+    first_new_id: int,
+    report: ImportReport,
+) -> None:
+    dialect = session.get_bind(PromoCode).dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    now = utcnow()
+    rows = [
+        {
+            "loyalty_id": program.id,
+            "code": item.raw,
+            "universal": universal,
+            "free": not universal,
+            "expire_date": item.expire_date,
+            "created": now,
+        }
+        for item in batch
+    ]
+    statement = (
+        upsert(PromoCode)
+        .on_conflict_do_nothing(index_elements=["loyalty_id", "code"])
+        .returning(PromoCode.code)
+    )
+    inserted = set(session.scalars(statement, rows).all())
+    duplicates = [item for item in batch if item.raw not in inserted]
+    earlier = {}
+    if duplicates:
+        # Tell a repeat within this input from a code the program already had.
+        earlier = dict(
+            session.execute(
+                select(PromoCode.code, PromoCode.id).where(
+                    PromoCode.loyalty_id == program.id,
+                    PromoCode.code.in_({item.raw for item in duplicates}),
+                )
+            ).all()
+        )
+    seen: set[str] = set()
+    for item in batch:
+        if item.raw in inserted and item.raw not in seen:
+            seen.add(item.raw)
+            report.record(item, INSERTED)
+        elif earlier.get(item.raw, 0) > first_new_id or item.raw in seen:
+            report.record(item, DUPLICATED, "Duplicated earlier in this import.")
+        else:
+            report.record(item, DUPLICATED, "Already in the loyalty program.")

@@ -1,0 +1,61 @@
+"""The promo engine: its own bind, and SQLite tuned so that concurrent writers wait, not fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .models import BIND_KEY
+
+
+def database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def ensure_promo_engine(db: SQLAlchemy, app: Flask) -> Engine:
+    """Return the engine of the promo bind on `app`, creating it if the host made none."""
+    with app.app_context():
+        engines = db.engines
+        if BIND_KEY not in engines:
+            # The host initialised its db before us without a promo bind: add one the way
+            # Flask-SQLAlchemy makes its own (instance-relative SQLite paths, pools).
+            options: dict[str, Any] = {"url": app.config["PROMO_DATABASE_URL"]}
+            db._apply_driver_defaults(options, app)
+            engines[BIND_KEY] = db._make_engine(BIND_KEY, options, app)
+        return engines[BIND_KEY]
+
+
+def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """Set WAL, synchronous=NORMAL, foreign keys and a busy timeout on every connection,
+    and start every transaction with BEGIN IMMEDIATE.
+
+    Under WAL a deferred transaction that reads and then writes fails at once with
+    "database is locked" when another process wrote in between; the busy timeout does
+    not help it. BEGIN IMMEDIATE takes the write lock first, waiting up to the timeout.
+    """
+    if engine.dialect.name != "sqlite" or getattr(engine, "_promo_tuned", False):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we say BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine._promo_tuned = True

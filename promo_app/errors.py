@@ -1,0 +1,111 @@
+"""Domain errors: each carries the `error` number and the stable `error_text` of SPEC.md."""
+
+from __future__ import annotations
+
+
+class PromoError(Exception):
+    """An answer other than success; `errors` maps field names to messages."""
+
+    error = 500
+    error_text = "Internal error"
+
+    def __init__(self, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(self.error_text)
+        self.errors = errors
+
+
+class IncorrectRequest(PromoError):
+    error = 400
+    error_text = "Incorrect request"
+
+
+class TokenRequired(PromoError):
+    error = 401
+    error_text = "API token required"
+
+
+class InvalidToken(PromoError):
+    error = 401
+    error_text = "Invalid API token"
+
+
+class AccessDenied(PromoError):
+    error = 403
+    error_text = "Access denied"
+
+
+class DatabaseNotFound(PromoError):
+    error = 404
+    error_text = "Database not found"
+
+
+class LoyaltyProgramNotFound(PromoError):
+    error = 404
+    error_text = "Loyalty program not found"
+
+
+class ProfileNotFound(PromoError):
+    error = 404
+    error_text = "Profile not found"
+
+
+class PromoCodeNotFound(PromoError):
+    error = 404
+    error_text = "Promo code not found"
+
+
+class NotFound(PromoError):
+    """A path under the API that names no verb."""
+
+    error = 404
+    error_text = "Not found"
+
+
+class NotAllowed(PromoError):
+    error = 405
+    error_text = "Method not allowed"
+
+
+class SeveralProfilesMatch(PromoError):
+    error = 409
+    error_text = "Several profiles match"
+
+
+class AlreadyAttached(PromoError):
+    error = 409
+    error_text = "Promo code is already attached"
+
+
+class CodeExpired(PromoError):
+    error = 409
+    error_text = "Promo code has expired"
+
+
+class NoCodesAvailable(PromoError):
+    error = 409
+    error_text = "No promo codes available"
+
+
+class NotAttached(PromoError):
+    error = 409
+    error_text = "Promo code is not attached"
+
+
+class RequestTooLarge(PromoError):
+    error = 413
+    error_text = "Request too large"
+
+
+class UnsupportedContentType(PromoError):
+    error = 415
+    error_text = "Unsupported content type"
+
+
+class TooManyRequests(PromoError):
+    error = 429
+    error_text = "Too many requests"
+
+
+class InternalError(PromoError):
+    error = 500
+    error_text = "Internal error"

@@ -1,0 +1,75 @@
+"""`PromoCodes`: the Flask extension that serves the promo code API in a host app."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.engine import Engine
+
+from .engine import database_url, ensure_promo_engine, tune_sqlite
+from .models import BIND_KEY, PromoModel
+
+DEFAULTS: dict[str, object] = {
+    # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
+    "PROMO_URL_PREFIX": "",
+    # The promo tables' database; None means the host's SQLALCHEMY_DATABASE_URI.
+    "PROMO_DATABASE_URL": None,
+    # Largest request body the API reads; larger ones get 413 Request too large.
+    "PROMO_MAX_BODY_BYTES": 1024 * 1024,
+    # Answer a successful attach with data null, as the original API does.
+    "PROMO_ATTACH_NULL_DATA": False,
+    # How long a SQLite writer waits for another one before giving up.
+    "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
+}
+
+
+class PromoCodes:
+    """The promo code service as an extension: ``PromoCodes(db).init_app(app)``.
+
+    Give it the host's Flask-SQLAlchemy ``db``; without one it makes its own. The promo
+    tables live on the bind ``promo``, which defaults to the host's database, so that
+    the tuning that claiming codes needs applies to the promo engine alone.
+    """
+
+    def __init__(self, db: SQLAlchemy | None = None, app: Flask | None = None) -> None:
+        self.db = db if db is not None else SQLAlchemy()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        url = (
+            app.config["PROMO_DATABASE_URL"]
+            or app.config.get("SQLALCHEMY_BINDS", {}).get(BIND_KEY)
+            or app.config.get("SQLALCHEMY_DATABASE_URI")
+        )
+        if not url:
+            raise RuntimeError("Set SQLALCHEMY_DATABASE_URI or PROMO_DATABASE_URL.")
+        app.config["PROMO_DATABASE_URL"] = url = database_url(url)
+        if "sqlalchemy" not in app.extensions:
+            app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
+            self.db.init_app(app)
+        engine = ensure_promo_engine(self.db, app)
+        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
+        app.extensions["promo"] = self
+
+        from .api import bp as api_bp
+        from .cli import promo_cli
+
+        prefix = app.config["PROMO_URL_PREFIX"].rstrip("/")
+        app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
+        app.cli.add_command(promo_cli)
+
+    @property
+    def engine(self) -> Engine:
+        """The promo engine of the current app."""
+        return self.db.engines[BIND_KEY]
+
+    def create_all(self) -> None:
+        """Create the promo tables that do not exist yet (in the current app's database)."""
+        PromoModel.metadata.create_all(self.engine)
+
+
+def current_promo() -> PromoCodes:
+    return current_app.extensions["promo"]

@@ -1,0 +1,216 @@
+"""Tables of the promo code service.
+
+The models use their own declarative base whose metadata carries the bind key
+``promo``, so the host's Flask-SQLAlchemy session routes them to the promo engine
+while the host's own models keep using the host's engine untouched.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+BIND_KEY = "promo"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime, the form every column stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_profile_id() -> str:
+    """Return a fresh public profile id: 24 lowercase hex characters."""
+    return secrets.token_hex(12)
+
+
+class PromoModel(DeclarativeBase):
+    metadata = MetaData(info={"bind_key": BIND_KEY}, naming_convention=NAMING_CONVENTION)
+
+
+class Database(PromoModel):
+    """A set of customer profiles (`db_id`)."""
+
+    __tablename__ = "promo_database"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    custom_fields: Mapped[list[CustomField]] = relationship(
+        back_populates="database", order_by="CustomField.id"
+    )
+
+
+class CustomField(PromoModel):
+    """A custom profile field that a database declares."""
+
+    __tablename__ = "promo_custom_field"
+    __table_args__ = (UniqueConstraint("db_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    db_id: Mapped[int] = mapped_column(ForeignKey("promo_database.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+
+    database: Mapped[Database] = relationship(back_populates="custom_fields")
+
+
+class Profile(PromoModel):
+    """One customer of a database."""
+
+    __tablename__ = "promo_profile"
+    __table_args__ = (
+        Index("ix_promo_profile_email", "db_id", "email_key"),
+        Index("ix_promo_profile_phone", "db_id", "phone_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_profile_id)
+    db_id: Mapped[int] = mapped_column(ForeignKey("promo_database.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    # Lookup keys: the identifiers as they are compared (see profiles.email_key/phone_key).
+    email_key: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    phone_key: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    field_values: Mapped[list[ProfileFieldValue]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan"
+    )
+
+
+class ProfileFieldValue(PromoModel):
+    """The value of one custom field for one profile."""
+
+    __tablename__ = "promo_profile_field"
+    __table_args__ = (Index("ix_promo_profile_field_lookup", "field_id", "value"),)
+
+    profile_pk: Mapped[int] = mapped_column(
+        ForeignKey("promo_profile.id", ondelete="CASCADE"), primary_key=True
+    )
+    field_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_custom_field.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(1024))
+
+    profile: Mapped[Profile] = relationship(back_populates="field_values")
+    field: Mapped[CustomField] = relationship()
+
+
+class LoyaltyProgram(PromoModel):
+    """A pool of promo codes (`loyalty_id`)."""
+
+    __tablename__ = "promo_loyalty_program"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # The default for codes created in this program: universal or personal.
+    universal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PromoCode(PromoModel):
+    """A promo code of a loyalty program."""
+
+    __tablename__ = "promo_code"
+    __table_args__ = (
+        UniqueConstraint("loyalty_id", "code"),
+        # The pool: personal codes never attached, in the order they are handed out.
+        # Only free codes are in it, so a draw costs the same at any program size.
+        Index(
+            "ix_promo_code_free",
+            "loyalty_id",
+            "id",
+            # Spelled as SQLAlchemy renders the query's filter, so SQLite uses the index.
+            sqlite_where=text("free = 1"),
+            postgresql_where=text("free"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loyalty_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(255))
+    universal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # True while a personal code is attached to nobody; always false for universal codes.
+    free: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    expire_date: Mapped[datetime | None] = mapped_column(DateTime)
+    activated: Mapped[datetime | None] = mapped_column(DateTime)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Attachment(PromoModel):
+    """One (code, profile) pair."""
+
+    __tablename__ = "promo_attachment"
+    __table_args__ = (
+        UniqueConstraint("code_id", "profile_pk"),
+        # A personal code is attached to at most one profile, enforced by the database.
+        Index(
+            "uq_promo_attachment_personal",
+            "code_id",
+            unique=True,
+            sqlite_where=text("personal = 1"),
+            postgresql_where=text("personal"),
+        ),
+        Index("ix_promo_attachment_profile", "profile_pk"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("promo_code.id", ondelete="CASCADE"))
+    profile_pk: Mapped[int] = mapped_column(ForeignKey("promo_profile.id", ondelete="CASCADE"))
+    personal: Mapped[bool] = mapped_column(Boolean)
+    attached: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    code: Mapped[PromoCode] = relationship()
+    profile: Mapped[Profile] = relationship()
+
+
+class ApiToken(PromoModel):
+    """An API token, stored only as its SHA-256 hash."""
+
+    __tablename__ = "promo_api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked: Mapped[datetime | None] = mapped_column(DateTime)
+
+    scopes: Mapped[list[TokenScope]] = relationship(cascade="all, delete-orphan")
+
+
+class TokenScope(PromoModel):
+    """A database a limited token may use; a token with none may use every database."""
+
+    __tablename__ = "promo_api_token_scope"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_api_token.id", ondelete="CASCADE"), primary_key=True
+    )
+    db_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_database.id", ondelete="CASCADE"), primary_key=True
+    )
