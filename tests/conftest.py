@@ -119,8 +119,14 @@ def call(client, verb: str, params: dict[str, Any], fmt: str = "json", **kwargs:
 def parse_envelope(response) -> dict[str, Any]:
     """Read an answer as a user's client would, in the format the server chose."""
     if response.mimetype == "application/xml":
-        document = xmltodict.parse(response.data, force_list=("error",))["xml"]
-        document["error"] = int(document["error"][0])
+        document = xmltodict.parse(response.data, force_list=("field",))["xml"]
+        document["error"] = int(document["error"])
+        if "errors" in document:
+            # <errors><field name="db_id">message</field>...</errors>, as JSON has it
+            fields: dict[str, list[str]] = {}
+            for field in document["errors"]["field"]:
+                fields.setdefault(field["@name"], []).append(field.get("#text", ""))
+            document["errors"] = fields
         return document
     assert response.mimetype == "application/json", response.data
     return json.loads(response.data)

@@ -3,7 +3,7 @@
 Answers are one envelope, ``{"data": ..., "error": <int>, "error_text": <str>}``, in JSON
 or in XML (root ``<xml>``). In XML a list inside ``data`` is repeated elements of its
 key; a list that is ``data`` itself is repeated ``<item>`` elements; ``errors`` is a list
-of ``<error field="name">message</error>`` elements, so any field name fits.
+of ``<field name="db_id">message</field>`` elements, so any field name fits.
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ def to_xml(body: Mapping[str, Any], full_document: bool = True) -> str:
     for key, value in body.items():
         if key == "errors" and isinstance(value, Mapping):
             root[key] = {
-                "error": [
-                    {"@field": xml_text(field), "#text": xml_text(message)}
+                "field": [
+                    {"@name": xml_text(field), "#text": xml_text(message)}
                     for field, messages in value.items()
                     for message in messages
                 ]
