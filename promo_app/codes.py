@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,8 @@ from .errors import (
     CodeExpired,
     LoyaltyProgramNotFound,
     NoCodesAvailable,
+    NotAttached,
+    PromoCodeNotFound,
 )
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
@@ -351,3 +354,129 @@ def _insert_batch(
             report.record(item, DUPLICATED, "Duplicated earlier in this import.")
         else:
             report.record(item, DUPLICATED, "Already in the loyalty program.")
+
+
+# Looking codes up and changing them ---------------------------------------------------------
+
+
+def get_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode:
+    """Return `code` of `program`, or fail with Promo code not found."""
+    promo = find_code(session, program, code)
+    if promo is None:
+        raise PromoCodeNotFound()
+    return promo
+
+
+def code_state(session: Session, promo: PromoCode, now: datetime | None = None) -> dict[str, Any]:
+    """Describe a code as the `get` verb answers it.
+
+    `attached` is the time of the code's earliest attachment that still exists (for a
+    personal code its only one); `expired` is the expiry time once it has passed.
+    """
+    now = now or utcnow()
+    first_attached = session.scalar(
+        select(func.min(Attachment.attached)).where(Attachment.code_id == promo.id)
+    )
+    expired = is_expired(promo, now)
+    return {
+        "code": promo.code,
+        "loyalty_id": promo.loyalty_id,
+        "created": rfc3339(promo.created),
+        "is_attached": first_attached is not None,
+        "attached": rfc3339(first_attached),
+        "is_activated": promo.activated is not None,
+        "activated": rfc3339(promo.activated),
+        "is_expired": expired,
+        "expired": rfc3339(promo.expire_date) if expired else "",
+        "expire_date": rfc3339(promo.expire_date),
+    }
+
+
+def is_attached(session: Session, promo: PromoCode) -> bool:
+    return (
+        session.scalar(select(Attachment.id).where(Attachment.code_id == promo.id).limit(1))
+        is not None
+    )
+
+
+def activate_code(session: Session, promo: PromoCode, now: datetime | None = None) -> None:
+    """Mark an attached code used. Activating it again keeps the first activation time."""
+    now = now or utcnow()
+    if promo.activated is not None:
+        return
+    if not is_attached(session, promo):
+        raise NotAttached()
+    if is_expired(promo, now):
+        raise CodeExpired()
+    promo.activated = now
+
+
+UNCHANGED: Any = object()
+
+
+def update_code(
+    session: Session,
+    promo: PromoCode,
+    *,
+    activated: bool | None = None,
+    expire_date: datetime | None = UNCHANGED,
+    now: datetime | None = None,
+) -> None:
+    """Set or clear a code's activation and expiry; None for `activated` leaves it as it is.
+
+    Setting `activated` on a code that is already activated keeps its first time.
+    """
+    now = now or utcnow()
+    if activated is True and promo.activated is None:
+        promo.activated = now
+    elif activated is False:
+        promo.activated = None
+    if expire_date is not UNCHANGED:
+        promo.expire_date = expire_date
+    session.flush()
+
+
+def detach_code(session: Session, promo: PromoCode, profile: Profile) -> None:
+    """Remove `profile`'s attachment of `promo`; a personal code goes back to the pool.
+
+    A personal code that goes back to the pool is unused again: its activation is cleared,
+    so that the next customer who draws it can use it.
+    """
+    attachment = _attachment_of(session, promo.id, profile.id)
+    if attachment is None:
+        raise NotAttached()
+    session.delete(attachment)
+    if not promo.universal:
+        promo.free = True
+        promo.activated = None
+    session.flush()
+
+
+def export_batches(
+    session: Session, loyalty_id: int, batch_size: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield every code of the program `loyalty_id`, `{code, attached, activated}`, in batches.
+
+    Keyset paging on the primary key: each batch is one short query, so memory stays flat
+    and no query has to skip over the rows before it.
+    """
+    attached = (
+        select(Attachment.id).where(Attachment.code_id == PromoCode.id).exists().label("attached")
+    )
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(PromoCode.id, PromoCode.code, attached, PromoCode.activated.is_not(None))
+            .where(PromoCode.loyalty_id == loyalty_id, PromoCode.id > last_id)
+            .order_by(PromoCode.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield [
+            {"code": code, "attached": bool(is_on), "activated": bool(used)}
+            for _, code, is_on, used in rows
+        ]
+        if len(rows) < batch_size:
+            return

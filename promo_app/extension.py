@@ -18,6 +18,8 @@ DEFAULTS: dict[str, object] = {
     "PROMO_MAX_BODY_BYTES": 1024 * 1024,
     # Answer a successful attach with data null, as the original API does.
     "PROMO_ATTACH_NULL_DATA": False,
+    # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
+    "PROMO_IMPORT_MAX_CODES": 10_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import (
@@ -10,11 +11,12 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
+    pre_load,
     validate,
     validates_schema,
 )
 
-from ..codes import InvalidCode, normalize_code
+from ..codes import InvalidCode, normalize_code, parse_expire_date
 from ..profiles import MATCHING_MODES, ProfileKey
 
 MAX_ID = 2**31 - 1
@@ -150,3 +152,81 @@ def _first_identifier(data: dict[str, Any]) -> str | None:
 
 class AttachSchema(ProfileMatchSchema):
     code = CodeParam(allow_none=True, metadata={"description": "Promo code"})
+
+
+class ExpireDateParam(fields.Field):
+    """An expiry: an RFC 3339 time or a date (valid through that day, UTC); "" or null clears."""
+
+    default_error_messages = {"invalid": "Not a valid date or time."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_none=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime | None:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        if not value.strip():
+            return None
+        try:
+            return parse_expire_date(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class CodeSchema(VerbSchema):
+    """A verb about one code of the program."""
+
+    code = CodeParam(required=True, metadata={"description": "Promo code"})
+
+
+class ImportSchema(VerbSchema):
+    codes = fields.List(
+        fields.String(allow_none=True),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Promo codes to add to the program. In XML, one <codes> element "
+            "per code; in a form, one codes=... pair per code."
+        },
+    )
+
+    @pre_load
+    def one_code_is_a_list(self, data: Any, **kwargs: Any) -> Any:
+        # A single <codes> element (XML) or codes=... pair (form) reads as a string.
+        if isinstance(data, dict) and isinstance(data.get("codes"), str):
+            return {**data, "codes": [data["codes"]]}
+        return data
+
+
+class GetSchema(CodeSchema):
+    pass
+
+
+class ActivateSchema(CodeSchema):
+    pass
+
+
+class UpdateSchema(CodeSchema):
+    activated = fields.Boolean(
+        metadata={"description": "true marks the code used (now), false clears that"}
+    )
+    expire_date = ExpireDateParam(
+        metadata={
+            "description": 'New expiry: RFC 3339 time or YYYY-MM-DD (end of that day, UTC); "" '
+            "or null clears it"
+        }
+    )
+
+    @validates_schema
+    def check_something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "activated" not in data and "expire_date" not in data:
+            message = ["Give activated, expire_date or both."]
+            raise ValidationError({"activated": message, "expire_date": message})
+
+
+class DetachSchema(ProfileMatchSchema):
+    code = CodeParam(required=True, metadata={"description": "Promo code"})
+
+
+class ExportAllSchema(VerbSchema):
+    pass

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.parsers import expat
 
 import xmltodict
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import IncorrectRequest, RequestTooLarge, UnsupportedContentType
@@ -235,3 +235,38 @@ def xml_value(value: Any) -> Any:
 def xml_text(text: str) -> str:
     """Replace characters that XML 1.0 cannot carry with U+FFFD."""
     return _XML_INVALID.sub("\ufffd", text)
+
+
+def stream_envelope(items: Iterable[Mapping[str, Any]]) -> Response:
+    """Answer a successful envelope whose `data` is a list, streamed item by item.
+
+    The bytes are exactly those `envelope` would send for the same list, in either
+    format, but only one item at a time is held as text. Check everything that can fail
+    before calling this: once the first byte is out, the status is 200.
+    """
+    if response_format() == "xml":
+        chunks = _xml_chunks(items)
+        mimetype = "application/xml"
+    else:
+        chunks = _json_chunks(items)
+        mimetype = "application/json"
+    return Response(stream_with_context(chunks), status=200, mimetype=mimetype)
+
+
+def _json_chunks(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    head, _, tail = to_json({"data": [], "error": 0, "error_text": SUCCESS_TEXT}).partition("[]")
+    yield head + "["
+    separator = ""
+    for item in items:
+        yield separator + to_json(item)
+        separator = ","
+    yield "]" + tail
+
+
+def _xml_chunks(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    empty = "<data></data>"
+    head, _, tail = to_xml({"data": None, "error": 0, "error_text": SUCCESS_TEXT}).partition(empty)
+    yield head + "<data>"
+    for item in items:
+        yield xmltodict.unparse({"item": xml_value(item)}, full_document=False)
+    yield "</data>" + tail

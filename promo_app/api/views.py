@@ -6,10 +6,24 @@ from flask import current_app
 
 from .. import verbs
 from .blueprint import bp, load, session
-from .schemas import AttachSchema
-from .transport import envelope
+from .schemas import (
+    ActivateSchema,
+    AttachSchema,
+    DetachSchema,
+    ExportAllSchema,
+    GetSchema,
+    ImportSchema,
+    UpdateSchema,
+)
+from .transport import envelope, stream_envelope
 
 attach_schema = AttachSchema()
+import_schema = ImportSchema()
+get_schema = GetSchema()
+activate_schema = ActivateSchema()
+update_schema = UpdateSchema()
+detach_schema = DetachSchema()
+export_all_schema = ExportAllSchema()
 
 
 @bp.post("/promocodes/attach")
@@ -27,3 +41,78 @@ def attach():
     if current_app.config["PROMO_ATTACH_NULL_DATA"]:
         return envelope(None)
     return envelope(result.as_data())
+
+
+@bp.post("/promocodes/import")
+def import_():
+    args = load(import_schema)
+    result = verbs.import_(
+        session(),
+        args["api_token"],
+        loyalty_id=args["loyalty_id"],
+        codes_given=args["codes"],
+        limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
+    )
+    session().commit()
+    return envelope(
+        result.data,
+        inserted=result.inserted,
+        duplicated=result.duplicated,
+        discarded_by_limit=result.discarded_by_limit,
+    )
+
+
+@bp.post("/promocodes/get")
+def get():
+    args = load(get_schema)
+    data = verbs.get(session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"])
+    session().commit()
+    return envelope(data)
+
+
+@bp.post("/promocodes/activate")
+def activate():
+    args = load(activate_schema)
+    data = verbs.activate(
+        session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"]
+    )
+    session().commit()
+    return envelope(data)
+
+
+@bp.post("/promocodes/update")
+def update():
+    args = load(update_schema)
+    changes = {name: args[name] for name in ("activated", "expire_date") if name in args}
+    data = verbs.update(
+        session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"], **changes
+    )
+    session().commit()
+    return envelope(data)
+
+
+@bp.post("/promocodes/detach")
+def detach():
+    args = load(detach_schema)
+    data = verbs.detach(
+        session(),
+        args["api_token"],
+        db_id=args["db_id"],
+        loyalty_id=args["loyalty_id"],
+        profile_key=args["profile_key"],
+        code=args["code"],
+    )
+    session().commit()
+    return envelope(data)
+
+
+@bp.post("/promocodes/export_all")
+def export_all():
+    args = load(export_all_schema)
+    # Each batch is read in its own short transaction: on SQLite every transaction takes
+    # the write lock (BEGIN IMMEDIATE), so one held for a whole export would stall writers.
+    items = verbs.export_all(
+        session(), args["api_token"], loyalty_id=args["loyalty_id"], after_batch=session().commit
+    )
+    session().commit()
+    return stream_envelope(items)
