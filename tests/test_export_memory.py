@@ -1,0 +1,84 @@
+"""export_all streams: the memory it needs does not grow with the program's size."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+from promo_app.codes import ImportLine, import_codes
+from promo_app.models import LoyaltyProgram
+from promo_app.tokens import create_token
+
+
+def make_program(session, name: str, size: int) -> int:
+    program = LoyaltyProgram(name=name)
+    session.add(program)
+    session.flush()
+    lines = (ImportLine(n, f"{name}-{n:07d}") for n in range(size))
+    import_codes(session, program, lines, batch_size=10_000)
+    session.commit()
+    return program.id
+
+
+def export_peak(client, token: str, loyalty_id: int, fmt: str) -> tuple[int, int, bytes]:
+    """Export a program reading the answer chunk by chunk, as a client on a socket would;
+    return the peak of Python memory during it, the bytes received and the last chunks."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        response = client.post(
+            "/api/v1.1/promocodes/export_all",
+            json={"token": token, "loyalty_id": loyalty_id, "format": fmt},
+            buffered=False,
+        )
+        received = 0
+        tail = b""
+        for chunk in response.response:
+            chunk = chunk if isinstance(chunk, bytes) else chunk.encode()
+            received += len(chunk)
+            tail = (tail + chunk)[-200:]
+        response.close()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200
+    return peak, received, tail
+
+
+def test_export_all_memory_stays_flat_as_the_program_grows(app, client, session):
+    small = make_program(session, "S", 5_000)
+    large = make_program(session, "L", 100_000)
+    token = create_token(session, "export")
+    session.commit()
+    for fmt in ("json", "xml"):
+        small_peak, small_bytes, _ = export_peak(client, token, small, fmt)
+        large_peak, large_bytes, tail = export_peak(client, token, large, fmt)
+        print(
+            f"\nexport_all {fmt}: 5k codes {small_bytes} B, peak {small_peak / 1e6:.2f} MB; "
+            f"100k codes {large_bytes} B, peak {large_peak / 1e6:.2f} MB; "
+            f"size x{large_bytes / small_bytes:.1f}, peak x{large_peak / small_peak:.2f}"
+        )
+        # 20 times the codes, 20 times the bytes, and not more than twice the memory.
+        assert large_bytes > 19 * small_bytes
+        assert large_peak < 2 * small_peak
+        assert large_peak < large_bytes / 2  # the answer was never held whole
+        expected_end = (
+            b'"L-0099999","attached":false,"activated":false}],"error":0,'
+            b'"error_text":"Successful operation"}'
+            if fmt == "json"
+            else b"<code>L-0099999</code><attached>false</attached><activated>false</activated>"
+            b"</item></data><error>0</error><error_text>Successful operation</error_text></xml>"
+        )
+        assert tail.endswith(expected_end)
+
+
+def test_export_all_of_a_large_program_is_complete_and_in_order(app, client, session):
+    loyalty_id = make_program(session, "M", 4_500)  # three batches, the last one short
+    token = create_token(session, "export")
+    session.commit()
+    response = client.post(
+        "/api/v1.1/promocodes/export_all", json={"token": token, "loyalty_id": loyalty_id}
+    )
+    codes = [item["code"] for item in json.loads(response.data)["data"]]
+    assert codes == [f"M-{n:07d}" for n in range(4_500)]
