@@ -30,6 +30,7 @@ from .tokens import check_database_access
 IMPORTED = (0, "Successful operation")
 IMPORT_DUPLICATE = (409, "Promo code already exists")
 IMPORT_INVALID = (400, "Invalid promo code")
+IMPORT_OUTCOMES = (IMPORTED, IMPORT_DUPLICATE, IMPORT_INVALID)
 
 
 def attach(

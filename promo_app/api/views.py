@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, jsonify, url_for
 
 from .. import verbs
 from .blueprint import bp, load, session
+from .openapi import build_document
 from .schemas import (
     ActivateSchema,
     AttachSchema,
@@ -116,3 +117,10 @@ def export_all():
     )
     session().commit()
     return stream_envelope(items)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API, as mounted in this app."""
+    server = url_for(".openapi").removesuffix("/openapi.json")
+    return jsonify(build_document(server, current_app.config["PROMO_ATTACH_NULL_DATA"]))
