@@ -16,6 +16,7 @@ from marshmallow import Schema, fields
 
 from .. import errors
 from ..errors import PromoError
+from ..profiles import MATCHING_MODES
 from .schemas import (
     ActivateSchema,
     AttachDataSchema,
@@ -29,6 +30,7 @@ from .schemas import (
     GetSchema,
     ImportItemSchema,
     ImportSchema,
+    ProfileMatchSchema,
     UpdateSchema,
 )
 from .transport import SUCCESS_TEXT
@@ -245,6 +247,11 @@ def build_document(server_url: str, attach_null_data: bool = False) -> dict[str,
 
 def request_schema(plugin: MarshmallowPlugin, schema: type[Schema]) -> dict[str, Any]:
     component = copy.deepcopy(plugin.converter.schema2jsonschema(schema()))
+    if issubclass(schema, ProfileMatchSchema):
+        component.update(PROFILE_MATCHING_RULES)
+    if issubclass(schema, UpdateSchema):
+        # UpdateSchema's @validates_schema: something to change.
+        component["anyOf"] = [{"required": ["activated"]}, {"required": ["expire_date"]}]
     # The token may come as a Bearer token or in the query string instead.
     component["required"] = [name for name in component["required"] if name != "token"]
     component["properties"]["token"]["description"] = (
@@ -336,6 +343,32 @@ def failure(status: int, texts: list[str]) -> dict[str, Any]:
         "content": {media: {"schema": schema} for media in ANSWER_TYPES},
     }
 
+
+def _given(*names: str) -> dict[str, Any]:
+    """A JSON Schema that holds when each of `names` is given as a string (null is absent)."""
+    return {"required": list(names), "properties": {name: {"type": "string"} for name in names}}
+
+
+# ProfileMatchSchema's cross-field rules (its @validates_schema), in JSON Schema terms.
+PROFILE_MATCHING_RULES: dict[str, Any] = {
+    "description": "Name the profile with `matching` and the identifier it names, or with "
+    "the first given of profile_id, email, phone, field_name + field_value.",
+    "allOf": [
+        {
+            "anyOf": [_given(n) for n in ("profile_id", "email", "phone")]
+            + [_given("field_name", "field_value")]
+        },
+        {"if": _given("field_name"), "then": _given("field_value")},
+        {"if": _given("field_value"), "then": _given("field_name")},
+        *(
+            {
+                "if": {"required": ["matching"], "properties": {"matching": {"const": mode}}},
+                "then": _given("field_name", "field_value") if mode == "custom" else _given(mode),
+            }
+            for mode in MATCHING_MODES
+        ),
+    ],
+}
 
 ERRORS_SCHEMA = {
     "type": "object",
