@@ -195,7 +195,8 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
 
 
 @command("demo")
-def demo_command() -> None:
+@click.option("--server", default="http://127.0.0.1:5000", help="Where the service will run.")
+def demo_command(server: str) -> None:
     """Create a demo shop on first run; print a curl command that attaches a code."""
-    for line in demo.ensure_demo(session()):
+    for line in demo.ensure_demo(session(), server):
         click.echo(line)
