@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import schemathesis
 import xmltodict
-from conftest import call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -27,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from promo_app.codes import ImportLine, get_program, import_codes
 from promo_app.models import Database
 from promo_app.profiles import add_profile
+
+from .conftest import call
 
 not_a_server_error = schemathesis.checks.not_a_server_error
 CHECKS = [

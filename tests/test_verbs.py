@@ -6,12 +6,12 @@ import re
 from datetime import datetime
 
 import pytest
-from conftest import as_xml, call, parse_envelope
 from sqlalchemy import func, select
 
-from promo_app import create_app
 from promo_app.api.transport import to_json, to_xml
 from promo_app.models import Attachment, PromoCode
+
+from .conftest import as_xml, call, parse_envelope
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 FORMATS = ["json", "xml", "form"]
@@ -118,36 +118,28 @@ def test_import_into_a_universal_program_makes_universal_codes(client, shop, ses
     assert row.universal and not row.free
 
 
-def test_import_counts_codes_past_the_limit(database_url, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PROMO_IMPORT_MAX_CODES": 3,
-        }
-    )
-    from promo_app.models import LoyaltyProgram
-    from promo_app.tokens import create_token
-
-    with app.app_context():
-        promo = app.extensions["promo"]
-        promo.create_all()
-        program = LoyaltyProgram(name="P")
-        promo.db.session.add(program)
-        token = create_token(promo.db.session, "t")
-        promo.db.session.commit()
-        loyalty_id = program.id
+@pytest.mark.parametrize("app_config", [{"PROMO_IMPORT_MAX_CODES": 3}])
+def test_import_counts_codes_past_the_limit(client, shop, session, app_config):
     codes = ["A", "B", "A", "C", "D"]
-    status, body = call(
-        app.test_client(), "import", {"token": token, "loyalty_id": loyalty_id, "codes": codes}
-    )
+    params = {"token": shop.token, "loyalty_id": shop.empty_id, "codes": codes}
+    status, body = call(client, "import", params)
     assert status == 200
     assert [item["code"] for item in body["data"]] == ["A", "B", "A"]
     assert (body["inserted"], body["duplicated"], body["discarded_by_limit"]) == (2, 1, 2)
-    with app.app_context():
-        stored = app.extensions["promo"].db.session.scalars(select(PromoCode.code)).all()
+    stored = session.scalars(
+        select(PromoCode.code).where(PromoCode.loyalty_id == shop.empty_id)
+    ).all()
     assert sorted(stored) == ["A", "B"]
+
+
+def test_import_takes_ten_thousand_codes_by_default(client, shop, session):
+    codes = [f"BULK-{n:05d}" for n in range(10_001)]
+    params = {"token": shop.token, "loyalty_id": shop.empty_id, "codes": codes}
+    status, body = call(client, "import", params)
+    assert status == 200
+    assert (body["inserted"], body["duplicated"], body["discarded_by_limit"]) == (10_000, 0, 1)
+    assert len(body["data"]) == 10_000
+    assert count_codes(session, shop.empty_id) == 10_000
 
 
 @pytest.mark.parametrize(
