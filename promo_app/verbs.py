@@ -5,7 +5,7 @@ Each returns what the answer's `data` holds; the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,25 +143,17 @@ def detach(
 
 
 def export_all(
-    session: Session,
-    token: ApiToken,
-    *,
-    loyalty_id: int,
-    after_batch: Callable[[], None] | None = None,
-    batch_size: int = 2000,
+    session: Session, token: ApiToken, *, loyalty_id: int, batch_size: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """Check the program now, then return an iterator over all its codes, read in batches.
 
     The program is checked before this returns, so that an unknown one is an ordinary
-    error answer rather than a broken stream. `after_batch` runs after each batch is read
-    (the view ends its read transaction there, so a long export never holds one open).
+    error answer rather than a broken stream.
     """
     program_id = get_program(session, loyalty_id).id
 
     def items() -> Iterator[dict[str, Any]]:
         for batch in codes.export_batches(session, program_id, batch_size):
-            if after_batch is not None:
-                after_batch()
             yield from batch
 
     return items()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 import tracemalloc
+
+import pytest
 
 from promo_app.codes import ImportLine, import_codes
 from promo_app.models import LoyaltyProgram
 from promo_app.tokens import create_token
+
+from .conftest import call
 
 
 def make_program(session, name: str, size: int) -> int:
@@ -82,3 +87,41 @@ def test_export_all_of_a_large_program_is_complete_and_in_order(app, client, ses
     )
     codes = [item["code"] for item in json.loads(response.data)["data"]]
     assert codes == [f"M-{n:07d}" for n in range(4_500)]
+
+
+@pytest.mark.parametrize("app_config", [{"PROMO_SQLITE_BUSY_TIMEOUT_MS": 500}])
+def test_export_all_is_one_snapshot_that_blocks_no_writer(app, client, shop, session):
+    loyalty_id = make_program(session, "W", 5_000)  # three batches
+    export = client.post(
+        "/api/v1.1/promocodes/export_all",
+        json={"token": shop.token, "loyalty_id": loyalty_id},
+        buffered=False,
+    )
+    chunks = iter(export.response)
+    received = [next(chunks), next(chunks)]  # the stream has started: first batch read
+    # Meanwhile a customer gets the last code of the program: the write does not wait.
+    params = {
+        "token": shop.token,
+        "db_id": shop.db_id,
+        "loyalty_id": loyalty_id,
+        "email": "bob@example.com",
+        "code": "W-0004999",
+    }
+    answers = []
+    # Its own thread, as a server would serve it: its own app context, session, connection.
+    writer = threading.Thread(
+        target=lambda: answers.append(call(app.test_client(), "attach", params))
+    )
+    writer.start()
+    writer.join()
+    # Had the export held SQLite's write lock, the attach would fail after the 500 ms busy timeout.
+    status, body = answers[0]
+    assert (status, body["error"]) == (200, 0)
+    received.extend(chunks)
+    export.close()
+    data = json.loads(b"".join(c if isinstance(c, bytes) else c.encode() for c in received))
+    # The export is the program as it was when it began, all of it.
+    assert len(data["data"]) == 5_000
+    assert data["data"][-1] == {"code": "W-0004999", "attached": False, "activated": False}
+    status, body = call(client, "export_all", {"token": shop.token, "loyalty_id": loyalty_id})
+    assert body["data"][-1]["attached"] is True

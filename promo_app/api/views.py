@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, url_for
 
 from .. import verbs
+from ..engine import begin_read_only
 from .blueprint import bp, load, session
 from .openapi import build_document
 from .schemas import (
@@ -110,12 +111,11 @@ def detach():
 @bp.post("/promocodes/export_all")
 def export_all():
     args = load(export_all_schema)
-    # Each batch is read in its own short transaction: on SQLite every transaction takes
-    # the write lock (BEGIN IMMEDIATE), so one held for a whole export would stall writers.
-    items = verbs.export_all(
-        session(), args["api_token"], loyalty_id=args["loyalty_id"], after_batch=session().commit
-    )
+    # The token was read in a transaction that, on SQLite, holds the write lock: end it, and
+    # read the whole export in one read-only transaction, a snapshot that blocks no writer.
     session().commit()
+    begin_read_only(session())
+    items = verbs.export_all(session(), args["api_token"], loyalty_id=args["loyalty_id"])
     return stream_envelope(items)
 
 
