@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -442,10 +442,16 @@ def detach_code(session: Session, promo: PromoCode, profile: Profile) -> None:
     A personal code that goes back to the pool is unused again: its activation is cleared,
     so that the next customer who draws it can use it.
     """
-    attachment = _attachment_of(session, promo.id, profile.id)
-    if attachment is None:
+    # One DELETE that says whether it removed the pair: of two concurrent detaches, the
+    # second (on PostgreSQL it waits for the first's row lock) removes nothing and gets 409.
+    removed = session.execute(
+        delete(Attachment)
+        .where(Attachment.code_id == promo.id, Attachment.profile_pk == profile.id)
+        .returning(Attachment.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if removed is None:
         raise NotAttached()
-    session.delete(attachment)
     if not promo.universal:
         promo.free = True
         promo.activated = None

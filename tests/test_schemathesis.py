@@ -166,6 +166,8 @@ def test_every_answer_matches_the_document(api_schema, shop, verb, mode):
 def test_the_property_test_reached_every_kind_of_answer():
     """Runs after the property test (same module, file order): XML answers were read and
     checked, and every verb got past validation to a success and to its domain errors."""
+    if not STATUSES:
+        pytest.skip("run it with test_every_answer_matches_the_document (the whole module)")
     assert XML_ANSWERS, "no XML answer went through the deserializer"
     seen = {(verb, status) for verb, status in STATUSES}
     print("\nschemathesis answers:", sorted(Counter(STATUSES).items()))
