@@ -7,7 +7,10 @@ import threading
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from promo_app.api.transport import to_xml, xml_item
 from promo_app.codes import ImportLine, import_codes
 from promo_app.models import LoyaltyProgram
 from promo_app.tokens import create_token
@@ -125,3 +128,15 @@ def test_export_all_is_one_snapshot_that_blocks_no_writer(app, client, shop, ses
     assert data["data"][-1] == {"code": "W-0004999", "attached": False, "activated": False}
     status, body = call(client, "export_all", {"token": shop.token, "loyalty_id": loyalty_id})
     assert body["data"][-1]["attached"] is True
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["code", "attached", "activated", "x"]),
+        st.one_of(st.text(), st.booleans(), st.integers(), st.none()),
+    )
+)
+@settings(max_examples=300, derandomize=True, database=None)
+def test_a_streamed_xml_item_is_written_as_xmltodict_writes_it(item):
+    envelope = to_xml({"data": [item, item], "error": 0, "error_text": "x"})
+    assert envelope.count(xml_item(item)) == 2

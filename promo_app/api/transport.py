@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.parsers import expat
+from xml.sax.saxutils import escape
 
 import xmltodict
 from flask import Response, current_app, g, request, stream_with_context
@@ -28,6 +29,7 @@ XML_TYPES = {"application/xml", "text/xml"}
 FORM_TYPES = {"application/x-www-form-urlencoded"}
 QUERY_PARAMS = ("token", "format")
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -275,5 +277,22 @@ def _xml_chunks(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     head, _, tail = to_xml({"data": None, "error": 0, "error_text": SUCCESS_TEXT}).partition(empty)
     yield head + "<data>"
     for item in items:
-        yield xmltodict.unparse({"item": xml_value(item)}, full_document=False)
+        yield xml_item(item)
     yield "</data>" + tail
+
+
+def xml_item(item: Mapping[str, Any]) -> str:
+    """Write one <item> exactly as xmltodict does inside `to_xml`, but fast for a flat item.
+
+    A streamed export writes a million of these; xmltodict's SAX machinery costs about four
+    times the time of this for items whose values are all scalars. Anything else goes the
+    general way.
+    """
+    parts = ["<item>"]
+    for key, value in item.items():
+        if isinstance(value, Mapping | list | tuple) or not _XML_NAME.match(str(key)):
+            return xmltodict.unparse({"item": xml_value(item)}, full_document=False)
+        text = xml_value(value)
+        parts.append(f"<{key}>{'' if text is None else escape(text)}</{key}>")
+    parts.append("</item>")
+    return "".join(parts)
