@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from promo_app import create_app
 from promo_app.api import views
 from promo_app.errors import PromoError
+from promo_app.models import Database
+from promo_app.profiles import add_profile
+
+from .conftest import call
 
 VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all"]
 
@@ -120,3 +125,27 @@ def test_the_document_follows_the_mount_point_and_settings(database_url):
     attach = document["paths"]["/promocodes/attach"]["post"]["responses"]["200"]
     assert attach["content"]["application/json"]["schema"]["properties"]["data"] == {"type": "null"}
     validate(document)
+
+
+def request_schema_of(document, verb) -> dict:
+    body = document["paths"][f"/promocodes/{verb}"]["post"]["requestBody"]["content"]
+    return body["application/json"]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_each_example_fits_its_own_schema(document, verb):
+    media = request_schema_of(document, verb)
+    # The document as the root, so that its #/components references resolve.
+    validator = Draft202012Validator({**document, "$ref": media["schema"]["$ref"]})
+    assert list(validator.iter_errors(media["example"])) == []
+    assert list(validator.iter_errors({**media["example"], "colour": "red"})) != []
+
+
+def test_the_examples_work_one_after_the_other(client, shop, session, document):
+    """A client that copies the document's examples, in order, gets a success for each."""
+    add_profile(session, session.get(Database, 1), email="john@example.com")
+    session.commit()
+    for verb in ["attach", "import", "get", "activate", "update", "detach", "export_all"]:
+        example = request_schema_of(document, verb)["example"]
+        status, body = call(client, verb, {**example, "token": shop.token})
+        assert (verb, status, body["error_text"]) == (verb, 200, "Successful operation")
