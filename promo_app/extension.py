@@ -20,6 +20,19 @@ DEFAULTS: dict[str, object] = {
     "PROMO_ATTACH_NULL_DATA": False,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
+    # True or False (the host's own login decides). None: the page's own sign-in, with admin
+    # users made by `flask promo create-admin`.
+    "PROMO_ADMIN_AUTHORIZE": None,
+    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor (the host's login URL; it gets
+    # ?next=<page URL>). None: a refusal is 403 Forbidden.
+    "PROMO_ADMIN_LOGIN_URL": None,
+    # Largest file the page's upload form takes; larger ones are refused and change nothing.
+    "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # The page warns when a personal program has fewer free codes than this.
+    "PROMO_LOW_CODES_THRESHOLD": 100,
+    # Codes per page of a program's list.
+    "PROMO_PAGE_SIZE": 50,
 }
 
 
@@ -56,9 +69,11 @@ class PromoCodes:
 
         from .api import bp as api_bp
         from .cli import promo_cli
+        from .page import bp as page_bp
 
         prefix = app.config["PROMO_URL_PREFIX"].rstrip("/")
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
+        app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
         app.cli.add_command(promo_cli)
 
     @property
