@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, RadioField, StringField
+from wtforms import PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -22,8 +22,8 @@ class ProgramForm(FlaskForm):
     kind = RadioField(
         "Codes are",
         choices=[
-            ("personal", "personal: each goes to one customer"),
-            ("universal", "universal: each may go to any number of customers"),
+            SelectChoice("personal", "personal: each goes to one customer"),
+            SelectChoice("universal", "universal: each may go to any number of customers"),
         ],
         default="personal",
     )

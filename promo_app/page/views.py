@@ -212,8 +212,9 @@ def upload(loyalty_id: int):
         # Past the batches already committed, e.g. a quote that is never closed.
         db_session().rollback()
         stopped = (
-            f"Reading stopped: the CSV is malformed ({error}). The lines counted below "
-            "were read before that and are imported; the rest of the file is not."
+            f"Reading stopped: the CSV is malformed ({error}). Only the codes counted as "
+            "inserted below were added; correct the file and upload it again (the codes "
+            "added now will then be reported as duplicated)."
         )
     finally:
         file.close()
