@@ -13,6 +13,7 @@ what attach calls without a code can still draw.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from .codes import INSERTED, ImportLine, ImportReport
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
 STATUSES = ("free", "attached", "activated", "expired")
@@ -324,3 +326,39 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(cell: str) -> str:
     """Prefix ' to a cell a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+# Uploading -----------------------------------------------------------------------------
+
+
+@dataclass
+class UploadReport(ImportReport):
+    """An import report that keeps the `keep` problems with the lowest line numbers.
+
+    Invalid lines are found as they are read, duplicates only when their batch is
+    inserted, so the first problems found are not always the first lines; a bounded
+    heap keeps the right ones whatever the file's size.
+    """
+
+    def record(self, item: ImportLine, outcome: str, message: str = "") -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome == INSERTED:
+            return
+        entry = (-item.line, item.raw, outcome, message)
+        if self.keep is None or len(self._heap) < self.keep:
+            heapq.heappush(self._heap, entry)
+        elif item.line < -self._heap[0][0]:
+            heapq.heapreplace(self._heap, entry)
+
+    @property
+    def first_problems(self) -> list[tuple[int, str, str, str]]:
+        """The kept problems, by line number."""
+        return sorted((-line, raw, outcome, message) for line, raw, outcome, message in self._heap)
+
+    def __post_init__(self) -> None:
+        self._heap: list[tuple[int, str, str, str]] = []
+
+
+def visible(text: str) -> str:
+    """Show the characters that would not be seen (tabs, controls) as escapes such as \\t."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

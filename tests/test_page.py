@@ -484,10 +484,10 @@ def test_upload_reports_duplicates_and_invalid_lines_with_line_numbers(
     response = upload(signed_in, program_id, content)
     assert counts(response.text) == {"inserted": 3, "duplicated": 2, "invalid": 2}
     assert problems(response.text) == [
-        (6, "BAD\x07CODE", "invalid"),
-        (7, too_long, "invalid"),
         (2, "OLD", "duplicated"),
         (5, "NEW-1", "duplicated"),
+        (6, "BAD\\x07CODE", "invalid"),  # shown with the control character visible
+        (7, too_long, "invalid"),
     ]
     assert "Already in the loyalty program." in response.text
     assert "Duplicated earlier in this import." in response.text

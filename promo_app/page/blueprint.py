@@ -38,8 +38,12 @@ def db_session():
     return current_promo().db.session
 
 
-def mebibytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MiB"
+def size_text(size: int) -> str:
+    """Return a number of bytes as people read it: 200 MiB, 1.5 KiB, 10 bytes."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
 
 
 @bp.before_request
@@ -88,7 +92,7 @@ def safe_next(target: str | None) -> str:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge):
-    limit = mebibytes(current_app.config["PROMO_MAX_UPLOAD_BYTES"])
+    limit = size_text(current_app.config["PROMO_MAX_UPLOAD_BYTES"])
     message = f"The file is larger than the limit of {limit}. Nothing was imported."
     if request.endpoint == "promo_page.upload" and request.view_args:
         from .views import render_upload_form

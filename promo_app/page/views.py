@@ -21,20 +21,22 @@ from flask import (
 
 from ..admins import authenticate_admin
 from ..code_files import CodeFileError, check_code_file, read_code_file
-from ..codes import ImportReport, import_codes, rfc3339
+from ..codes import import_codes, rfc3339
 from ..models import LoyaltyProgram
 from ..programs import (
     EXPORT_COLUMNS,
     STATUSES,
     CodeFilter,
     ProgramNameError,
+    UploadReport,
     create_program,
     iter_codes,
     list_codes,
     program_summaries,
     spreadsheet_safe,
+    visible,
 )
-from .blueprint import SESSION_KEY, bp, db_session, mebibytes, render_error, safe_next
+from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 
 CSRF_MESSAGE = (
@@ -61,6 +63,11 @@ def _page_globals():
 @bp.app_template_filter("promo_number")
 def _promo_number(value: int) -> str:
     return f"{value:,}"
+
+
+@bp.app_template_filter("promo_visible")
+def _promo_visible(value: str) -> str:
+    return visible(value)
 
 
 @bp.app_template_filter("promo_time")
@@ -177,7 +184,7 @@ def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 
         form=form or UploadForm(formdata=None),
         error=error,
         limit=limit,
-        limit_text=mebibytes(limit),
+        limit_text=size_text(limit),
     ), status
 
 
@@ -194,7 +201,7 @@ def upload(loyalty_id: int):
             return render_upload_form(loyalty_id, CSRF_MESSAGE, 400)
         return render_upload_form(loyalty_id, " ".join(form.file.errors), 400, form)
     file = form.file.data
-    report = ImportReport(keep=100)
+    report = UploadReport(keep=100)
     stopped = None
     try:
         check_code_file(file.stream)

@@ -18,6 +18,9 @@
   }
 
   function megabytes(bytes) {
+    if (bytes < 1024 * 1024) {
+      return (bytes / 1024).toFixed(1) + " KiB";
+    }
     return (bytes / (1024 * 1024)).toFixed(1) + " MiB";
   }
 
