@@ -298,10 +298,11 @@ def test_upload_refusals_in_the_browser(page, live_server, tmp_path):
     big.write_text("".join(f"BIG-{n:05d}\n" for n in range(500)))
     page.set_input_files("#file", str(big))
     page.click("#upload-form button[type=submit]")
-    status = page.locator("#upload-status")
-    assert status.inner_text() == (
+    refusal = page.locator("#upload-client-error")
+    assert refusal.inner_text() == (
         "This file is 4.9 KiB, over the limit of 1 KiB. Nothing was uploaded."
     )
+    assert page.locator("#upload-progress").is_hidden()
     shot(page, "12-upload-over-limit")
     page.click("text=Almost out")
     assert counts(page)["total"] == 3

@@ -10,6 +10,7 @@
   var bar = document.getElementById("upload-bar");
   var status = document.getElementById("upload-status");
   var button = form.querySelector("button[type=submit]");
+  var refusal = document.getElementById("upload-client-error");
   var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
 
   function show(text) {
@@ -30,10 +31,12 @@
       return; // the browser's own "required" message
     }
     event.preventDefault();
+    refusal.hidden = true;
     if (limit && file.size > limit) {
-      bar.value = 0;
-      show("This file is " + megabytes(file.size) + ", over the limit of " +
-        form.getAttribute("data-max-text") + ". Nothing was uploaded.");
+      box.hidden = true;
+      refusal.textContent = "This file is " + megabytes(file.size) + ", over the limit of " +
+        form.getAttribute("data-max-text") + ". Nothing was uploaded.";
+      refusal.hidden = false;
       return;
     }
     var request = new XMLHttpRequest();
@@ -56,7 +59,10 @@
     });
     request.addEventListener("error", function () {
       button.disabled = false;
-      show("The upload failed: the connection was lost. Open the program to see what was imported, then try again.");
+      box.hidden = true;
+      refusal.textContent = "The upload failed: the connection was lost. " +
+        "Open the program to see what was imported, then try again.";
+      refusal.hidden = false;
     });
     button.disabled = true;
     bar.value = 0;
