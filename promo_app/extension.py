@@ -82,8 +82,12 @@ class PromoCodes:
         return self.db.engines[BIND_KEY]
 
     def create_all(self) -> None:
-        """Create the promo tables that do not exist yet (in the current app's database)."""
+        """Create the promo tables and indexes that do not exist yet (in the current app's
+        database); an index added in a later version is added to an existing table too."""
         PromoModel.metadata.create_all(self.engine)
+        for table in PromoModel.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
 
 def current_promo() -> PromoCodes:
