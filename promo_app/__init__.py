@@ -18,6 +18,8 @@ __all__ = ["PromoCodes", "create_app"]
 
 DEFAULT_CONFIG = {
     "DATABASE_URL": "sqlite:///promo.db",  # relative SQLite paths live in the instance folder
+    # The page's sign-in cookie is not sent along with requests that other sites start.
+    "SESSION_COOKIE_SAMESITE": "Lax",
 }
 
 

@@ -18,7 +18,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, and_, case, exists, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from .codes import INSERTED, ImportLine, ImportReport
@@ -224,8 +235,12 @@ def _filtered(session: Session, loyalty_id: int, where: CodeFilter, now: datetim
     query = select(*_CODE_COLUMNS).where(PromoCode.loyalty_id == loyalty_id)
     if where.status:
         query = query.where(status_condition(where.status, now))
-    if where.prefix:
-        query = query.where(prefix_condition(session, where.prefix))
+    if where.prefix.isprintable():
+        if where.prefix:
+            query = query.where(prefix_condition(session, where.prefix))
+    else:
+        # No code has control characters (and PostgreSQL refuses NUL in a parameter).
+        query = query.where(false())
     return query
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from promo_app import PromoCodes
 from promo_app.codes import ImportLine, import_codes
@@ -384,6 +384,8 @@ def test_search_by_prefix_is_exact_and_takes_wildcards_literally(signed_in, many
     assert search("5_") == []
     assert search("c0") == ["c001"]  # case is kept and compared exactly
     assert search("' OR 1=1 --") == []
+    assert search("C\x00") == []
+    assert search("C\x07D") == []
 
 
 def test_pages_go_older_and_back_newer_by_key(signed_in, app, many):
@@ -406,7 +408,8 @@ def test_pages_go_older_and_back_newer_by_key(signed_in, app, many):
 
 
 @pytest.mark.parametrize(
-    "query", ["before=abc", "after=-1", "before=99999999999999999999999", "status=nope"]
+    "query",
+    ["before=abc", "after=-1", "before=%C2%B2", "before=99999999999999999999999", "status=nope"],
 )
 def test_odd_list_parameters_are_ignored(signed_in, many, query):
     response = signed_in.get(f"/admin/programs/{many}?{query}")
@@ -756,3 +759,13 @@ def test_embedded_api_token_works_without_csrf(tmp_path):
         json={"token": token, "db_id": ids[0], "loyalty_id": ids[1], "email": "a@example.com"},
     )
     assert response.json["data"]["code"] == "ONE"
+
+
+def test_create_all_adds_the_keyset_index_to_an_existing_database(app, session):
+    engine = app.extensions["promo"].engine
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_promo_code_program")
+    app.extensions["promo"].create_all()
+    assert "ix_promo_code_program" in {
+        index["name"] for index in inspect(engine).get_indexes("promo_code")
+    }

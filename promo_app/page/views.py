@@ -148,7 +148,7 @@ def _code_filter() -> CodeFilter:
 
 def _key(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @bp.get("/programs/<int:loyalty_id>")
