@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import func, inspect, select
+from sqlalchemy import delete, func, inspect, select
 
 from promo_app import PromoCodes
 from promo_app.codes import ImportLine, import_codes
@@ -182,7 +182,7 @@ def test_create_admin_again_sets_a_new_password(runner, client, admin):
 
 
 def test_a_deleted_admin_is_signed_out(signed_in, session):
-    session.query(AdminUser).delete()
+    session.execute(delete(AdminUser))
     session.commit()
     assert signed_in.get("/admin/").status_code == 302
 
