@@ -69,9 +69,13 @@ def browser():
 class LiveServer:
     """The standalone app served by werkzeug on a free loopback port, in a thread."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **config: object) -> None:
         self.app = create_app(
-            {"SECRET_KEY": "browser test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
+            {
+                "SECRET_KEY": "browser test",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                **config,
+            }
         )
         runner = self.app.test_cli_runner()
         result = runner.invoke(args=["promo", "create-admin", "boss", "--password", PASSWORD])
@@ -88,16 +92,17 @@ class LiveServer:
             self.token = create_token(session, "shop")
             session.commit()
             self.db_id = database.id
+            self.almost_out_id = almost_out.id
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def attach(self, loyalty_id: int, email: str) -> dict:
-        """Attach a free code as a shop would, through the API."""
-        body = json.dumps(
-            {"token": self.token, "db_id": self.db_id, "loyalty_id": loyalty_id, "email": email}
-        ).encode()
+    def attach(self, loyalty_id: int, email: str, code: str | None = None) -> dict:
+        """Attach a code (or, without one, a free code) as a shop would, through the API."""
+        params = {"token": self.token, "db_id": self.db_id, "loyalty_id": loyalty_id}
+        params.update({"email": email, **({"code": code} if code else {})})
+        body = json.dumps(params).encode()
         request = urllib.request.Request(
             f"{self.url}/api/v1.1/promocodes/attach",
             data=body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extension import current_promo
@@ -32,6 +34,14 @@ bp = Blueprint(
 SESSION_KEY = "promo_admin_id"
 
 OPEN_ENDPOINTS = {"promo_page.static", "promo_page.sign_in"}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The admin user of this request."""
+
+    id: int
+    name: str
 
 
 def db_session():
@@ -57,11 +67,16 @@ def _guard():
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     admin_id = session.get(SESSION_KEY)
-    admin = db_session().get(AdminUser, admin_id) if isinstance(admin_id, int) else None
-    if admin is None:
+    name = None
+    if isinstance(admin_id, int):
+        name = db_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
+        # End the transaction now: on SQLite it holds the write lock (BEGIN IMMEDIATE),
+        # and an upload's body is still to be read.
+        db_session().rollback()
+    if name is None:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("promo_page.sign_in", next=_here()))
-    g.promo_admin = admin
+    g.promo_admin = SignedIn(admin_id, name)
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 from flask import (
     Response,
@@ -174,6 +175,18 @@ def program(loyalty_id: int):
 
 # Uploading ------------------------------------------------------------------------------
 
+# Codes per transaction of an upload, and the pause after each commit. SQLite has one
+# writer at a time and its waiters poll for the lock (at most every 100 ms), so without a
+# pause as long as that an upload could take the lock back before an attach call notices.
+UPLOAD_BATCH = 5000
+UPLOAD_PAUSE_SECONDS = 0.1
+
+
+def _commit_and_yield(_report) -> None:
+    db_session().commit()
+    if db_session().get_bind(LoyaltyProgram).dialect.name == "sqlite":
+        time.sleep(UPLOAD_PAUSE_SECONDS)
+
 
 def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
     summary = _summary_or_404(loyalty_id)
@@ -193,6 +206,9 @@ def upload(loyalty_id: int):
     program = db_session().get(LoyaltyProgram, loyalty_id)
     if program is None:
         abort(404, "There is no loyalty program with this id.")
+    # Before the body is read (it may be large): end the transaction, which on SQLite
+    # holds the write lock, so that attach calls are answered meanwhile.
+    db_session().rollback()
     form = UploadForm()
     if not form.validate_on_submit():
         if not form.is_submitted():
@@ -210,7 +226,8 @@ def upload(loyalty_id: int):
             program,
             read_code_file(file.stream, file.filename or ""),
             report=report,
-            after_batch=lambda _report: db_session().commit(),
+            batch_size=UPLOAD_BATCH,
+            after_batch=_commit_and_yield,
         )
     except CodeFileError as error:
         db_session().rollback()
