@@ -20,7 +20,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $(VENV)/.run-deps $@
 
 run: $(VENV)/.run-deps
-	$(BIN)/flask --app wsgi promo demo
+	$(BIN)/flask --app wsgi promo demo --server http://$(HOST):$(PORT)
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-deps

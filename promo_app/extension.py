@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .engine import database_url, ensure_promo_engine, tune_sqlite
-from .models import BIND_KEY, PromoModel
+from .models import BIND_KEY, PromoCode, PromoModel
 
 DEFAULTS: dict[str, object] = {
     # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
@@ -81,13 +82,23 @@ class PromoCodes:
         """The promo engine of the current app."""
         return self.db.engines[BIND_KEY]
 
-    def create_all(self) -> None:
+    def create_all(self, session: Session | None = None) -> None:
         """Create the promo tables and indexes that do not exist yet (in the current app's
-        database); an index added in a later version is added to an existing table too."""
-        PromoModel.metadata.create_all(self.engine)
+        database); an index added in a later version is added to an existing table too.
+
+        Given a session, it does so in that session's transaction (the caller commits).
+        """
+        if session is None:
+            self._create_all(self.engine)
+        else:
+            self._create_all(session.connection(bind_arguments={"mapper": PromoCode}))
+
+    @staticmethod
+    def _create_all(bind) -> None:
+        PromoModel.metadata.create_all(bind)
         for table in PromoModel.metadata.sorted_tables:
             for index in table.indexes:
-                index.create(self.engine, checkfirst=True)
+                index.create(bind, checkfirst=True)
 
 
 def current_promo() -> PromoCodes:

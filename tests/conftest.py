@@ -23,9 +23,20 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
+def app_config() -> dict[str, Any]:
+    """Settings a test module adds to the app's (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **app_config,
+        }
     )
     with app.app_context():
         app.extensions["promo"].create_all()
@@ -90,8 +101,9 @@ def shop(app, session) -> Shop:
     token = create_token(session, "shop")
     session.flush()
     limited = create_token(session, "other only", [other.id])
-    session.commit()
-    return Shop(
+    session.flush()
+    # Read every value before the commit: a read after it would begin a new transaction.
+    made = Shop(
         db_id=database.id,
         other_db_id=other.id,
         personal_id=personal.id,
@@ -101,6 +113,8 @@ def shop(app, session) -> Shop:
         limited_token=limited,
         profiles={name: profile.profile_id for name, profile in people.items()},
     )
+    session.commit()
+    return made
 
 
 def call(client, verb: str, params: dict[str, Any], fmt: str = "json", **kwargs: Any):
