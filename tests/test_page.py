@@ -17,7 +17,8 @@ from promo_app.codes import ImportLine, import_codes
 from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode, utcnow
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
-from tests.conftest import call
+
+from .conftest import call
 
 PASSWORD = "correct horse battery"
 

@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from promo_app import create_app
-from tests.test_page import (  # noqa: F401  (fixtures and tests, run here on PostgreSQL)
+
+from .test_page import (  # noqa: F401  (fixtures and tests, run here on PostgreSQL)
     admin,
     many,
     mixed,
