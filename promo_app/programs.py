@@ -13,10 +13,12 @@ what attach calls without a code can still draw.
 
 from __future__ import annotations
 
+import csv
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from sqlalchemy import (
     ColumnElement,
@@ -32,7 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from .codes import INSERTED, ImportLine, ImportReport
+from .code_files import check_code_file, read_code_file
+from .codes import INSERTED, ImportLine, ImportReport, import_codes
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
 STATUSES = ("free", "attached", "activated", "expired")
@@ -367,6 +370,9 @@ class UploadReport(ImportReport):
     heap keeps the right ones whatever the file's size.
     """
 
+    # Why reading stopped before the end of the file, if it did.
+    stopped: str | None = None
+
     def record(self, item: ImportLine, outcome: str, message: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if outcome == INSERTED:
@@ -384,6 +390,42 @@ class UploadReport(ImportReport):
 
     def __post_init__(self) -> None:
         self._heap: list[tuple[int, str, str, str]] = []
+
+
+def import_code_file(
+    session: Session,
+    program: LoyaltyProgram,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    batch_size: int = 5000,
+    after_batch: Callable[[ImportReport], None] | None = None,
+) -> UploadReport:
+    """Import a `.txt` or `.csv` file of codes (a seekable binary stream) into `program`.
+
+    The whole file is checked first (UTF-8, not binary): CodeFileError, raised before
+    anything is written, says why not. A CSV that breaks later (a quote never closed)
+    stops the import there; the report says so, and the caller rolls back the batch that
+    was being read. `after_batch` runs after each batch (the page commits there).
+    """
+    check_code_file(stream)
+    report = UploadReport(keep=100)
+    try:
+        import_codes(
+            session,
+            program,
+            read_code_file(stream, filename),
+            report=report,
+            batch_size=batch_size,
+            after_batch=after_batch,
+        )
+    except csv.Error as error:
+        report.stopped = (
+            f"Reading stopped: the CSV is malformed ({error}). Only the codes counted as "
+            "inserted below were added; correct the file and upload it again (the codes "
+            "added now will then be reported as duplicated)."
+        )
+    return report
 
 
 def visible(text: str) -> str:

@@ -21,16 +21,16 @@ from flask import (
 )
 
 from ..admins import authenticate_admin
-from ..code_files import CodeFileError, check_code_file, read_code_file
-from ..codes import import_codes, rfc3339
+from ..code_files import CodeFileError
+from ..codes import rfc3339
 from ..models import LoyaltyProgram
 from ..programs import (
     EXPORT_COLUMNS,
     STATUSES,
     CodeFilter,
     ProgramNameError,
-    UploadReport,
     create_program,
+    import_code_file,
     iter_codes,
     list_codes,
     program_summaries,
@@ -217,38 +217,29 @@ def upload(loyalty_id: int):
             return render_upload_form(loyalty_id, CSRF_MESSAGE, 400)
         return render_upload_form(loyalty_id, " ".join(form.file.errors), 400, form)
     file = form.file.data
-    report = UploadReport(keep=100)
-    stopped = None
     try:
-        check_code_file(file.stream)
-        import_codes(
+        report = import_code_file(
             db_session(),
             program,
-            read_code_file(file.stream, file.filename or ""),
-            report=report,
+            file.stream,
+            file.filename or "",
             batch_size=UPLOAD_BATCH,
             after_batch=_commit_and_yield,
         )
     except CodeFileError as error:
         db_session().rollback()
         return render_upload_form(loyalty_id, f"{error} Nothing was imported.", 400)
-    except csv.Error as error:
-        # Past the batches already committed, e.g. a quote that is never closed.
-        db_session().rollback()
-        stopped = (
-            f"Reading stopped: the CSV is malformed ({error}). Only the codes counted as "
-            "inserted below were added; correct the file and upload it again (the codes "
-            "added now will then be reported as duplicated)."
-        )
     finally:
         file.close()
-    db_session().commit()
+    if report.stopped:
+        db_session().rollback()  # the batch that was being read when the file broke
+    else:
+        db_session().commit()
     return render_template(
         "promo/report.html",
         program=_summary_or_404(loyalty_id),
         report=report,
         filename=file.filename,
-        stopped=stopped,
     )
 
 
