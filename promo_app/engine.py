@@ -8,19 +8,24 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from .models import BIND_KEY, PromoCode
 
 READ_ONLY = "promo_read_only"
 
 
-def begin_read_only(session: Session) -> None:
+def begin_read_only(session: Session | scoped_session) -> None:
     """Start the session's promo transaction as a read that takes no write lock.
 
-    Call it before the session touches the promo tables; a transaction begun this way
-    must not write (on SQLite it could fail with "database is locked" if it did).
+    It acts only at the start of a transaction: in a session that has begun one already,
+    the transaction stays as it began. One begun this way must not write (on SQLite it
+    could fail with "database is locked" if it did).
     """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        return
     session.connection(bind_arguments={"mapper": PromoCode}, execution_options={READ_ONLY: True})
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from .code_files import check_code_file, read_code_file
 from .codes import INSERTED, ImportLine, ImportReport, import_codes
+from .engine import begin_read_only
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
 STATUSES = ("free", "attached", "activated", "expired")
@@ -292,12 +293,13 @@ def iter_codes(
 ) -> Iterator[list[CodeRow]]:
     """Yield all codes of a filter, newest first, in keyset batches.
 
-    Each batch is its own short transaction (ended before it is yielded), so a long
-    export never holds SQLite's write lock while the client reads.
+    Each batch is its own short read-only transaction (ended before it is yielded), so a
+    long export never holds SQLite's write lock, nor a snapshot while the client reads.
     """
     now = now or utcnow()
     last: int | None = None
     while True:
+        begin_read_only(session)
         query = _filtered(session, loyalty_id, where, now)
         if last is not None:
             query = query.where(PromoCode.id < last)

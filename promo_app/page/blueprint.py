@@ -19,6 +19,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..engine import begin_read_only
 from ..extension import current_promo
 from ..models import AdminUser
 
@@ -69,9 +70,10 @@ def _guard():
     admin_id = session.get(SESSION_KEY)
     name = None
     if isinstance(admin_id, int):
+        begin_read_only(db_session())
         name = db_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
-        # End the transaction now: on SQLite it holds the write lock (BEGIN IMMEDIATE),
-        # and an upload's body is still to be read.
+        # End the transaction now: an upload's body is still to be read, and the view
+        # decides how its own transaction begins.
         db_session().rollback()
     if name is None:
         session.pop(SESSION_KEY, None)

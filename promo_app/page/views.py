@@ -23,6 +23,7 @@ from flask import (
 from ..admins import authenticate_admin
 from ..code_files import CodeFileError
 from ..codes import rfc3339
+from ..engine import begin_read_only
 from ..models import LoyaltyProgram
 from ..programs import (
     EXPORT_COLUMNS,
@@ -111,6 +112,8 @@ def sign_out():
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
+    if request.method == "GET":
+        begin_read_only(db_session())
     form = ProgramForm()
     status = 200
     if form.validate_on_submit():
@@ -154,6 +157,7 @@ def _key(name: str) -> int | None:
 
 @bp.get("/programs/<int:loyalty_id>")
 def program(loyalty_id: int):
+    begin_read_only(db_session())
     summary = _summary_or_404(loyalty_id)
     where = _code_filter()
     page = list_codes(
@@ -189,6 +193,8 @@ def _commit_and_yield(_report) -> None:
 
 
 def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
+    db_session().rollback()
+    begin_read_only(db_session())
     summary = _summary_or_404(loyalty_id)
     limit = current_app.config["PROMO_MAX_UPLOAD_BYTES"]
     return render_template(
@@ -203,11 +209,12 @@ def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 
 
 @bp.route("/programs/<int:loyalty_id>/upload", methods=["GET", "POST"])
 def upload(loyalty_id: int):
+    begin_read_only(db_session())
     program = db_session().get(LoyaltyProgram, loyalty_id)
     if program is None:
         abort(404, "There is no loyalty program with this id.")
-    # Before the body is read (it may be large): end the transaction, which on SQLite
-    # holds the write lock, so that attach calls are answered meanwhile.
+    # End the transaction before the body is read (it may be large): the form and the
+    # report read in transactions of their own, the import writes in batches.
     db_session().rollback()
     form = UploadForm()
     if not form.validate_on_submit():
@@ -235,6 +242,7 @@ def upload(loyalty_id: int):
         db_session().rollback()  # the batch that was being read when the file broke
     else:
         db_session().commit()
+    begin_read_only(db_session())
     return render_template(
         "promo/report.html",
         program=_summary_or_404(loyalty_id),
@@ -248,6 +256,7 @@ def upload(loyalty_id: int):
 
 @bp.get("/programs/<int:loyalty_id>/export.csv")
 def export(loyalty_id: int):
+    begin_read_only(db_session())
     if db_session().get(LoyaltyProgram, loyalty_id) is None:
         abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
