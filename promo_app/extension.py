@@ -48,6 +48,11 @@ class PromoCodes:
             raise RuntimeError("Set SQLALCHEMY_DATABASE_URI or PROMO_DATABASE_URL.")
         app.config["PROMO_DATABASE_URL"] = url = database_url(url)
         if "sqlalchemy" not in app.extensions:
+            # We initialise this db: its default engine needs the driver spelled out too
+            # (SQLAlchemy knows no "postgres://").
+            if app.config.get("SQLALCHEMY_DATABASE_URI"):
+                default_url = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+                app.config["SQLALCHEMY_DATABASE_URI"] = default_url
             app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
