@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Insert, Update, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,36 +134,51 @@ def attach_code(
     return _result(promo, profile, now)
 
 
-def claim_free_code(
-    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
-) -> AttachResult:
-    """Take the oldest free, unexpired personal code of `program` and attach it."""
+def _claim_statements() -> tuple[Update, Insert]:
+    """Build the two statements of a pool draw once; a draw only binds its values.
+
+    They are Core statements on the tables, prebuilt: the ORM's per-call statement
+    building and bulk-update bookkeeping cost more than the database's own work here.
+    """
+    codes, attachments = PromoCode.__table__, Attachment.__table__
     oldest_free = (
-        select(PromoCode.id)
+        select(codes.c.id)
         .where(
-            PromoCode.loyalty_id == program.id,
-            PromoCode.free,
-            or_(PromoCode.expire_date.is_(None), PromoCode.expire_date > now),
+            codes.c.loyalty_id == bindparam("program_id"),
+            codes.c.free,
+            or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now")),
         )
-        .order_by(PromoCode.id)
+        .order_by(codes.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
         .scalar_subquery()
     )
-    taken = session.execute(
-        update(PromoCode)
-        .where(PromoCode.id == oldest_free, PromoCode.free)
+    take = (
+        update(codes)
+        .where(codes.c.id == oldest_free, codes.c.free)
         .values(free=False)
-        .returning(PromoCode.id, PromoCode.code)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .returning(codes.c.id, codes.c.code)
+    )
+    attach = insert(attachments).values(
+        code_id=bindparam("taken_id"),
+        profile_pk=bindparam("profile"),
+        personal=True,
+        attached=bindparam("now"),
+    )
+    return take, attach
+
+
+_TAKE_OLDEST_FREE, _ATTACH_TAKEN = _claim_statements()
+
+
+def claim_free_code(
+    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
+) -> AttachResult:
+    """Take the oldest free, unexpired personal code of `program` and attach it."""
+    taken = session.execute(_TAKE_OLDEST_FREE, {"program_id": program.id, "now": now}).first()
     if taken is None:
         raise NoCodesAvailable()
-    session.execute(
-        insert(Attachment).values(
-            code_id=taken.id, profile_pk=profile.id, personal=True, attached=now
-        )
-    )
+    session.execute(_ATTACH_TAKEN, {"taken_id": taken.id, "profile": profile.id, "now": now})
     return AttachResult(taken.code, program.id, profile.profile_id, now)
 
 
