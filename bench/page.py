@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from run import OUT, codes_file, count_codes, make_shop, sqlite_url  # noqa: E402
+from run import OUT, codes_file, count_codes, make_shop, sqlite_url
 
-from promo_app import create_app  # noqa: E402
+from promo_app import create_app
 
 NEXT_LINK = re.compile(
     r"<a\b[^>]*?(?:rel=\"next\"[^>]*?href=\"([^\"]+)\"|href=\"([^\"]+)\"[^>]*?rel=\"next\")"

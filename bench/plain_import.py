@@ -17,9 +17,7 @@ def main(db_path: str, codes_path: str, loyalty_id: int) -> None:
     connection.execute("PRAGMA synchronous = NORMAL")
     created = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     with open(codes_path, encoding="utf-8") as lines:
-        rows = (
-            (loyalty_id, code, 0, 1, None, created) for line in lines if (code := line.strip())
-        )
+        rows = ((loyalty_id, code, 0, 1, None, created) for line in lines if (code := line.strip()))
         connection.execute("BEGIN")
         connection.executemany(
             "INSERT INTO promo_code (loyalty_id, code, universal, free, expire_date, created)"

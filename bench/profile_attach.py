@@ -1,6 +1,6 @@
 """Profile the attach request path in process: where does one attach spend its time?
 
-    .venv/bin/python bench/profile_attach.py [CALLS]   # prints pyinstrument's tree
+.venv/bin/python bench/profile_attach.py [CALLS]   # prints pyinstrument's tree
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pyinstrument import Profiler  # noqa: E402
-from run import OUT, make_shop, sqlite_url  # noqa: E402
+from pyinstrument import Profiler
+from run import OUT, make_shop, sqlite_url
 
-from promo_app import create_app  # noqa: E402
+from promo_app import create_app
 
 
 def main() -> None:

@@ -366,7 +366,13 @@ def bench_import(args: argparse.Namespace) -> list[Row]:
     promo = make_shop(sqlite_url("import-promo.db"), free_codes=0)
     plain_path = plain.url.removeprefix("sqlite:///")
     plain_time, plain_rss = run_measured(
-        [sys.executable, "bench/plain_import.py", plain_path, str(path), str(plain.import_loyalty_id)]
+        [
+            sys.executable,
+            "bench/plain_import.py",
+            plain_path,
+            str(path),
+            str(plain.import_loyalty_id),
+        ]
     )
     promo_time, promo_rss = run_measured(import_command(promo, path), {"DATABASE_URL": promo.url})
     for shop in (plain, promo):
@@ -459,7 +465,9 @@ def page_row(args: argparse.Namespace, which: str) -> Row:
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     if "unavailable" in result:
         return Row(what, "not available", "", None, target, result["unavailable"])
-    return Row(what, result["measured"], result["baseline"], result["ratio"], target, result["note"])
+    return Row(
+        what, result["measured"], result["baseline"], result["ratio"], target, result["note"]
+    )
 
 
 BENCHMARKS = {
