@@ -21,7 +21,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $(VENV)/.run-deps $@
 
 run: $(VENV)/.run-deps
-	$(BIN)/flask --app wsgi promo demo
+	$(BIN)/flask --app wsgi promo demo --server http://$(HOST):$(PORT)
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # PostgreSQL: PROMO_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);

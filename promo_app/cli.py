@@ -6,8 +6,8 @@ Every command that makes something prints its id (or token) as its last line.
 from __future__ import annotations
 
 import csv
-import io
 import os
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -39,8 +39,9 @@ def command(*args: Any, **kwargs: Any) -> Callable:
     def decorate(function: Callable) -> Callable:
         @wraps(function)
         def run(*a: Any, **kw: Any) -> Any:
-            current_promo().create_all()
             try:
+                current_promo().create_all(session())
+                session().commit()
                 return function(*a, **kw)
             except PromoError as error:
                 session().rollback()
@@ -49,6 +50,9 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                     for field, messages in (error.errors or {}).items()
                 )
                 raise click.ClickException(f"{error.error_text}. {details}".strip()) from None
+            finally:
+                # Leave no transaction open: on SQLite it would hold the write lock.
+                session().close()
 
         return promo_cli.command(*args, **kwargs)(run)
 
@@ -109,45 +113,48 @@ def revoke_token_command(name: str) -> None:
 
 
 @command("import-profiles")
-@click.argument("file", type=click.File("rb"))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db-id", type=int, required=True, help="The database to add them to.")
-def import_profiles(file: io.BufferedReader, db_id: int) -> None:
+def import_profiles(path: str, db_id: int) -> None:
     """Add the profiles of a CSV file (columns email, phone and custom fields)."""
     database = get_database(session(), db_id)
-    reader = csv.DictReader(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""))
     declared = {field.name for field in database.custom_fields}
-    columns = [name.strip() for name in reader.fieldnames or []]
-    unknown = [name for name in columns if name not in {"email", "phone", *declared}]
-    if unknown:
-        raise click.ClickException(
-            f"Columns {unknown} are not custom fields of database {db_id}; "
-            f"it declares {sorted(declared) or 'none'}."
-        )
-    reader.fieldnames = columns
-    added, bad = 0, []
-    try:
-        for row in reader:
-            if None in row:
-                bad.append((reader.line_num, "more cells than the header has columns"))
-                continue
-            values = {name: (value or "").strip() for name, value in row.items()}
-            if not any(values.values()):
-                continue
-            email, phone = values.pop("email", ""), values.pop("phone", "")
-            if not (email or phone or any(values.values())):
-                bad.append((reader.line_num, "no email, phone or custom field"))
-                continue
-            add_profile(session(), database, email=email, phone=phone, custom=values)
-            added += 1
-            if added % 1000 == 0:
-                session().commit()
-    except UnicodeDecodeError:
-        session().rollback()
-        raise click.ClickException("The file is not UTF-8 text.") from None
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        reader = csv.DictReader(file)
+        try:
+            columns = [name.strip() for name in reader.fieldnames or []]
+            unknown = [name for name in columns if name not in {"email", "phone", *declared}]
+            if unknown:
+                raise click.ClickException(
+                    f"Columns {unknown} are not custom fields of database {db_id}; "
+                    f"it declares {sorted(declared) or 'none'}."
+                )
+            reader.fieldnames = columns
+            added, bad = _add_profiles(database, reader)
+        except UnicodeDecodeError:
+            session().rollback()
+            raise click.ClickException("The file is not UTF-8 text.") from None
     session().commit()
     for line, reason in bad:
         click.echo(f"line {line}: {reason}", err=True)
     click.echo(f"Added {added} profiles to database {db_id}; {len(bad)} lines were not valid.")
+
+
+def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list[tuple[int, str]]]:
+    added, bad = 0, []
+    for row in reader:
+        if None in row:
+            bad.append((reader.line_num, "more cells than the header has columns"))
+            continue
+        values = {name: (value or "").strip() for name, value in row.items()}
+        if not any(values.values()):
+            continue
+        email, phone = values.pop("email", ""), values.pop("phone", "")
+        add_profile(session(), database, email=email, phone=phone, custom=values)
+        added += 1
+        if added % 1000 == 0:
+            session().commit()
+    return added, bad
 
 
 @command("import-codes")
@@ -164,9 +171,7 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
         except CodeFileError as error:
             raise click.ClickException(str(error)) from None
         report = ImportReport(keep=20)
-        with click.progressbar(
-            length=size, label="Importing", file=click.get_text_stream("stderr")
-        ) as bar:
+        with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
 
             def commit(_report: ImportReport) -> None:
                 session().commit()
@@ -225,7 +230,8 @@ def copy_data_command(source_url: str, target_url: str, batch_size: int, force: 
 
 
 @command("demo")
-def demo_command() -> None:
+@click.option("--server", default="http://127.0.0.1:5000", help="Where the service will run.")
+def demo_command(server: str) -> None:
     """Create a demo shop on first run; print a curl command that attaches a code."""
-    for line in demo.ensure_demo(session()):
+    for line in demo.ensure_demo(session(), server):
         click.echo(line)

@@ -58,10 +58,13 @@ def _lines_before(chunk: bytes) -> int:
 def read_code_file(stream: BinaryIO, filename: str) -> Iterator[ImportLine]:
     """Yield the codes of a `.txt` or `.csv` file, each with its line number."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    if filename.lower().endswith(".csv"):
-        yield from _read_csv(text)
-    else:
-        yield from _read_txt(text)
+    try:
+        if filename.lower().endswith(".csv"):
+            yield from _read_csv(text)
+        else:
+            yield from _read_txt(text)
+    finally:
+        text.detach()  # the stream is the caller's to close, not the wrapper's
 
 
 def _read_txt(text: io.TextIOWrapper) -> Iterator[ImportLine]:

@@ -27,7 +27,7 @@ def token_path() -> str:
     return os.path.join(current_app.instance_path, "demo-token.txt")
 
 
-def ensure_demo(session: Session) -> list[str]:
+def ensure_demo(session: Session, server: str = "http://127.0.0.1:5000") -> list[str]:
     """Create the demo shop if the database is empty; return lines that show how to use it."""
     lines = []
     if session.scalar(select(func.count()).select_from(Database)) == 0:
@@ -69,7 +69,7 @@ def ensure_demo(session: Session) -> list[str]:
         "email": "alice@example.com",
     }
     prefix = current_app.config["PROMO_URL_PREFIX"].rstrip("/")
-    url = f"http://127.0.0.1:5000{prefix}/api/v1.1/promocodes/attach"
+    url = f"{server.rstrip('/')}{prefix}/api/v1.1/promocodes/attach"
     lines.append("Attach a code from the pool to alice@example.com:")
     header = "-H 'Content-Type: application/json'"
     lines.append(f"curl -s -X POST {url} {header} -d {shlex.quote(json.dumps(body))}")

@@ -8,8 +8,20 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from .models import BIND_KEY
+from .models import BIND_KEY, PromoCode
+
+READ_ONLY = "promo_read_only"
+
+
+def begin_read_only(session: Session) -> None:
+    """Start the session's promo transaction as a read that takes no write lock.
+
+    Call it before the session touches the promo tables; a transaction begun this way
+    must not write (on SQLite it could fail with "database is locked" if it did).
+    """
+    session.connection(bind_arguments={"mapper": PromoCode}, execution_options={READ_ONLY: True})
 
 
 def database_url(url: str) -> str:
@@ -35,7 +47,7 @@ def ensure_promo_engine(db: SQLAlchemy, app: Flask) -> Engine:
 
 def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """Set WAL, synchronous=NORMAL, foreign keys and a busy timeout on every connection,
-    and start every transaction with BEGIN IMMEDIATE.
+    and start every transaction with BEGIN IMMEDIATE (a plain BEGIN for begin_read_only).
 
     Under WAL a deferred transaction that reads and then writes fails at once with
     "database is locked" when another process wrote in between; the busy timeout does
@@ -58,6 +70,10 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # Straight to the driver: this runs once per request, and a Core execution
         # with its events and logging costs more than SQLite's own BEGIN.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if connection.get_execution_options().get(READ_ONLY):
+            driver.execute("BEGIN")
+        else:
+            driver.execute("BEGIN IMMEDIATE")
 
     engine._promo_tuned = True

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .engine import database_url, ensure_promo_engine, tune_sqlite
-from .models import BIND_KEY, PromoModel
+from .models import BIND_KEY, PromoCode, PromoModel
 
 DEFAULTS: dict[str, object] = {
     # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
@@ -71,9 +72,16 @@ class PromoCodes:
         """The promo engine of the current app."""
         return self.db.engines[BIND_KEY]
 
-    def create_all(self) -> None:
-        """Create the promo tables that do not exist yet (in the current app's database)."""
-        PromoModel.metadata.create_all(self.engine)
+    def create_all(self, session: Session | None = None) -> None:
+        """Create the promo tables that do not exist yet (in the current app's database).
+
+        Given a session, it does so in that session's transaction (the caller commits).
+        """
+        if session is None:
+            PromoModel.metadata.create_all(self.engine)
+        else:
+            connection = session.connection(bind_arguments={"mapper": PromoCode})
+            PromoModel.metadata.create_all(connection)
 
 
 def current_promo() -> PromoCodes:

@@ -112,9 +112,20 @@ def postgres_url(postgres_server: URL) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(database_url):
+def app_config() -> dict[str, Any]:
+    """Settings a test module adds to the app's (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **app_config,
+        }
     )
     with app.app_context():
         app.extensions["promo"].create_all()
@@ -184,9 +195,8 @@ def shop(app, session) -> Shop:
     session.flush()
     limited = create_token(session, "other only", [other.id])
     session.flush()
-    # Read every id before the commit: a read after it would open a new transaction,
-    # which on SQLite (BEGIN IMMEDIATE) holds the write lock for the rest of the test.
-    shop = Shop(
+    # Read every value before the commit: a read after it would begin a new transaction.
+    made = Shop(
         db_id=database.id,
         other_db_id=other.id,
         personal_id=personal.id,
@@ -197,7 +207,7 @@ def shop(app, session) -> Shop:
         profiles={name: profile.profile_id for name, profile in people.items()},
     )
     session.commit()
-    return shop
+    return made
 
 
 def call(client, verb: str, params: dict[str, Any], fmt: str = "json", **kwargs: Any):

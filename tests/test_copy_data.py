@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conftest import call
 from sqlalchemy import create_engine, select
 
 from promo_app import create_app
 from promo_app.models import PromoCode, PromoModel
+
+from .conftest import call
 
 
 @pytest.fixture

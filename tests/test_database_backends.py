@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import call
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from promo_app import create_app
 from promo_app.codes import ImportLine, claim_free_code, import_codes
 from promo_app.models import LoyaltyProgram, Profile, utcnow
+
+from .conftest import call
 
 
 def draw(engine, shop, profile_name: str) -> tuple[Session, str]:

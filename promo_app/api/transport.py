@@ -61,7 +61,9 @@ def body_kind() -> str | None:
 
 def limit_body() -> None:
     """Cap this request's body at PROMO_MAX_BODY_BYTES (or the host's smaller cap)."""
-    limit = current_app.config["PROMO_MAX_BODY_BYTES"]
+    # One byte more than the limit is let through, so that a chunked body (which Werkzeug
+    # cuts at the limit without a word) can be seen to be longer: _read_body refuses it.
+    limit = current_app.config["PROMO_MAX_BODY_BYTES"] + 1
     host_limit = request.max_content_length
     request.max_content_length = limit if host_limit is None else min(limit, host_limit)
 
@@ -96,6 +98,8 @@ def _read_body() -> dict[str, Any]:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise RequestTooLarge() from None
+    if len(raw) > current_app.config["PROMO_MAX_BODY_BYTES"]:
+        raise RequestTooLarge()
     if not raw.strip():
         return {}
     if kind is None:
@@ -151,10 +155,13 @@ def response_format() -> str:
     for wanted in (params.get("format"), *request.args.getlist("format")):
         if wanted in FORMATS:
             return wanted
-    accept = request.accept_mimetypes
-    xml_quality = max(accept.quality(mimetype) for mimetype in XML_TYPES)
-    if request.headers.get("Accept") and xml_quality > accept.quality("application/json"):
-        return "xml"
+    if request.headers.get("Accept"):
+        # An Accept header that prefers one of the two decides; */* prefers neither.
+        accept = request.accept_mimetypes
+        xml_quality = max(accept.quality(mimetype) for mimetype in XML_TYPES)
+        json_quality = accept.quality("application/json")
+        if xml_quality != json_quality:
+            return "xml" if xml_quality > json_quality else "json"
     return "xml" if body_kind() == "xml" else "json"
 
 

@@ -1,0 +1,40 @@
+"""SQLite as the promo engine uses it: writers wait for each other, readers wait for nobody."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from promo_app.engine import begin_read_only
+from promo_app.models import LoyaltyProgram
+
+
+@pytest.fixture
+def app_config():
+    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200}
+
+
+@pytest.fixture
+def engine(app, shop):
+    with app.app_context():
+        return app.extensions["promo"].engine
+
+
+def test_a_writer_holds_the_write_lock_from_its_first_statement(engine, shop):
+    """BEGIN IMMEDIATE: a second writer waits (here up to the busy timeout), never
+    slipping in between the first one's read and its write."""
+    with Session(engine) as first, Session(engine) as second:
+        first.scalar(select(LoyaltyProgram.name))  # only a read, yet it holds the lock
+        with pytest.raises(OperationalError, match="database is locked"):
+            second.scalar(select(LoyaltyProgram.name))
+
+
+def test_a_read_only_transaction_neither_takes_nor_waits_for_the_lock(engine, shop):
+    with Session(engine) as writer, Session(engine) as reader:
+        writer.execute(update(LoyaltyProgram).values(name="Renamed"))
+        begin_read_only(reader)
+        names = reader.scalars(select(LoyaltyProgram.name)).all()
+        writer.commit()
+    assert "Renamed" not in names and "Welcome" in names
