@@ -68,12 +68,9 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Straight to the driver: this runs once per request, and a Core execution
-        # with its events and logging costs more than SQLite's own BEGIN.
-        driver = connection.connection.driver_connection
         if connection.get_execution_options().get(READ_ONLY):
-            driver.execute("BEGIN")
+            connection.exec_driver_sql("BEGIN")
         else:
-            driver.execute("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     engine._promo_tuned = True
