@@ -1,6 +1,6 @@
 """Profile `promo import-codes`'s work in process: where does an import spend its time?
 
-    .venv/bin/python bench/profile_import.py [CODES]   # prints pyinstrument's tree
+.venv/bin/python bench/profile_import.py [CODES]   # prints pyinstrument's tree
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ DEFAULTS: dict[str, object] = {
     "PROMO_ATTACH_NULL_DATA": False,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # When a SQLite transaction takes the write lock: "transaction" (at its start) or
+    # "first-write" (right before its first write; shorter holds, see engine.py).
+    "PROMO_SQLITE_WRITE_LOCK": "transaction",
 }
 
 
@@ -57,7 +60,13 @@ class PromoCodes:
             app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
-        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
+        write_lock = app.config["PROMO_SQLITE_WRITE_LOCK"]
+        if write_lock not in ("transaction", "first-write"):
+            raise RuntimeError(
+                'PROMO_SQLITE_WRITE_LOCK must be "transaction" or "first-write", '
+                f"not {write_lock!r}."
+            )
+        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"], write_lock)
         app.extensions["promo"] = self
 
         from .api import bp as api_bp
