@@ -330,7 +330,11 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run a command; return its wall time in seconds and its peak resident memory in KiB."""
+    """Run a command; return its wall time in seconds and its peak resident memory in KiB.
+
+    The peak is the process's own high-water mark (VmHWM), read while it runs: the
+    rusage of a child counts the memory of the parent it was forked from.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -339,11 +343,26 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _pid, status, usage = os.wait4(process.pid, 0)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, high_water_mark(process.pid))
+        time.sleep(0.02)
     elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    if process.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed")
-    return elapsed, usage.ru_maxrss
+    return elapsed, peak
+
+
+def high_water_mark(pid: int) -> int:
+    """Return the peak resident memory of a running process in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def import_command(shop: Shop, path: Path) -> list[str]:
