@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Insert, Update, bindparam, insert, or_, select, update
+from sqlalchemy import Insert, Update, bindparam, false, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -334,8 +334,9 @@ def _insert_batch(
         upsert(codes)
         .values(
             loyalty_id=program.id,
-            universal=universal,
-            free=not universal,
+            # SQL constants, not parameters: nothing to convert row by row.
+            universal=true() if universal else false(),
+            free=false() if universal else true(),
             created=utcnow(),
             code=bindparam("line_code"),
             expire_date=bindparam("line_expire_date"),
