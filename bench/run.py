@@ -297,7 +297,7 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
     big = make_shop(sqlite_url("latency-big.db"), free_codes=args.codes)
     small = make_shop(sqlite_url("latency-small.db"), free_codes=1000)
     samples: dict[str, list[float]] = {"big": [], "small": []}
-    per_round, rounds = 100, 8
+    per_round, rounds = 20, 40
     with (
         gunicorn("wsgi:app", {"DATABASE_URL": big.url}) as big_port,
         gunicorn("wsgi:app", {"DATABASE_URL": small.url}) as small_port,
@@ -323,7 +323,7 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
                 f"{small_value:.2f} ms",
                 big_value / small_value,
                 "<= 1.2",
-                f"{len(samples['big'])} sequential calls each, interleaved by 100",
+                f"{len(samples['big'])} sequential calls each, interleaved by 20",
             )
         )
     return rows
