@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, redirect, request, url_for
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +18,8 @@ __all__ = ["PromoCodes", "create_app"]
 
 DEFAULT_CONFIG = {
     "DATABASE_URL": "sqlite:///promo.db",  # relative SQLite paths live in the instance folder
+    # The page's sign-in cookie is not sent along with requests that other sites start.
+    "SESSION_COOKIE_SAMESITE": "Lax",
 }
 
 
@@ -41,7 +43,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     PromoCodes(SQLAlchemy()).init_app(app)
     app.register_error_handler(HTTPException, _api_http_error)
+    app.add_url_rule("/", "home", _home)
     return app
+
+
+def _home():
+    """Send a visitor of the standalone app to the merchant's page."""
+    return redirect(url_for("promo_page.index"))
 
 
 def _env_value(value: str) -> Any:

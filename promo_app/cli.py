@@ -13,9 +13,11 @@ from functools import wraps
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import demo
+from .admins import AdminUserError, set_admin_user
 from .code_files import CodeFileError, check_code_file, read_code_file
 from .codes import ImportReport, get_program, import_codes
 from .errors import PromoError
@@ -235,3 +237,30 @@ def demo_command(server: str) -> None:
     """Create a demo shop on first run; print a curl command that attaches a code."""
     for line in demo.ensure_demo(session(), server):
         click.echo(line)
+
+
+@command("create-admin")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked (hidden, twice) when not given.",
+)
+def create_admin(name: str, password: str) -> None:
+    """Create an admin user of the page, or set a new password for an existing one."""
+    try:
+        user, created = set_admin_user(session(), name, password)
+    except AdminUserError as error:
+        session().rollback()
+        raise click.ClickException(str(error)) from None
+    session().commit()
+    if created:
+        click.echo(f"Created admin {user.name!r}; sign in at {_page_path()}.")
+    else:
+        click.echo(f"Set a new password for admin {user.name!r}.")
+
+
+def _page_path() -> str:
+    return current_app.config["PROMO_URL_PREFIX"].rstrip("/") + "/admin/"

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, false, insert, or_, select, true, update
+from sqlalchemy import (
+    Insert,
+    Update,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +28,8 @@ from .errors import (
     CodeExpired,
     LoyaltyProgramNotFound,
     NoCodesAvailable,
+    NotAttached,
+    PromoCodeNotFound,
 )
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
@@ -367,3 +382,138 @@ def _insert_batch(
             report.record(item, DUPLICATED, "Duplicated earlier in this import.")
         else:
             report.record(item, DUPLICATED, "Already in the loyalty program.")
+
+
+# Looking codes up and changing them ---------------------------------------------------------
+
+
+def get_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode:
+    """Return `code` of `program`, or fail with Promo code not found."""
+    promo = find_code(session, program, code)
+    if promo is None:
+        raise PromoCodeNotFound()
+    return promo
+
+
+def code_state(session: Session, promo: PromoCode, now: datetime | None = None) -> dict[str, Any]:
+    """Describe a code as the `get` verb answers it.
+
+    `attached` is the time of the code's earliest attachment that still exists (for a
+    personal code its only one); `expired` is the expiry time once it has passed.
+    """
+    now = now or utcnow()
+    first_attached = session.scalar(
+        select(func.min(Attachment.attached)).where(Attachment.code_id == promo.id)
+    )
+    expired = is_expired(promo, now)
+    return {
+        "code": promo.code,
+        "loyalty_id": promo.loyalty_id,
+        "created": rfc3339(promo.created),
+        "is_attached": first_attached is not None,
+        "attached": rfc3339(first_attached),
+        "is_activated": promo.activated is not None,
+        "activated": rfc3339(promo.activated),
+        "is_expired": expired,
+        "expired": rfc3339(promo.expire_date) if expired else "",
+        "expire_date": rfc3339(promo.expire_date),
+    }
+
+
+def is_attached(session: Session, promo: PromoCode) -> bool:
+    return (
+        session.scalar(select(Attachment.id).where(Attachment.code_id == promo.id).limit(1))
+        is not None
+    )
+
+
+def activate_code(session: Session, promo: PromoCode, now: datetime | None = None) -> None:
+    """Mark an attached code used. Activating it again keeps the first activation time."""
+    now = now or utcnow()
+    if promo.activated is not None:
+        return
+    if not is_attached(session, promo):
+        raise NotAttached()
+    if is_expired(promo, now):
+        raise CodeExpired()
+    promo.activated = now
+
+
+UNCHANGED: Any = object()
+
+
+def update_code(
+    session: Session,
+    promo: PromoCode,
+    *,
+    activated: bool | None = None,
+    expire_date: datetime | None = UNCHANGED,
+    now: datetime | None = None,
+) -> None:
+    """Set or clear a code's activation and expiry; None for `activated` leaves it as it is.
+
+    Setting `activated` on a code that is already activated keeps its first time.
+    """
+    now = now or utcnow()
+    if activated is True and promo.activated is None:
+        promo.activated = now
+    elif activated is False:
+        promo.activated = None
+    if expire_date is not UNCHANGED:
+        promo.expire_date = expire_date
+    session.flush()
+
+
+def detach_code(session: Session, promo: PromoCode, profile: Profile) -> None:
+    """Remove `profile`'s attachment of `promo`; a personal code goes back to the pool.
+
+    A personal code that goes back to the pool is unused again: its activation is cleared,
+    so that the next customer who draws it can use it.
+    """
+    # One DELETE that says whether it removed the pair: of two concurrent detaches, the
+    # second (on PostgreSQL it waits for the first's row lock) removes nothing and gets 409.
+    removed = session.execute(
+        delete(Attachment)
+        .where(Attachment.code_id == promo.id, Attachment.profile_pk == profile.id)
+        .returning(Attachment.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if removed is None:
+        raise NotAttached()
+    if not promo.universal:
+        promo.free = True
+        promo.activated = None
+    session.flush()
+
+
+def export_batches(
+    session: Session, loyalty_id: int, batch_size: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield every code of the program `loyalty_id`, `{code, attached, activated}`, in batches.
+
+    Keyset paging in the order of the codes, on the (loyalty_id, code) unique index: each
+    batch is one short index range read, whatever the program's size, so memory stays flat
+    and the time per code stays the same from the first batch to the last.
+    """
+    attached = (
+        select(Attachment.id).where(Attachment.code_id == PromoCode.id).exists().label("attached")
+    )
+    query = (
+        select(PromoCode.code, attached, PromoCode.activated.is_not(None))
+        .where(PromoCode.loyalty_id == loyalty_id)
+        .order_by(PromoCode.code)
+        .limit(batch_size)
+    )
+    last_code: str | None = None
+    while True:
+        page = query if last_code is None else query.where(PromoCode.code > last_code)
+        rows = session.execute(page).all()
+        if not rows:
+            return
+        last_code = rows[-1][0]
+        yield [
+            {"code": code, "attached": bool(is_on), "activated": bool(used)}
+            for code, is_on, used in rows
+        ]
+        if len(rows) < batch_size:
+            return

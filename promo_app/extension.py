@@ -19,11 +19,26 @@ DEFAULTS: dict[str, object] = {
     "PROMO_MAX_BODY_BYTES": 1024 * 1024,
     # Answer a successful attach with data null, as the original API does.
     "PROMO_ATTACH_NULL_DATA": False,
+    # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
+    "PROMO_IMPORT_MAX_CODES": 10_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
     # When a SQLite transaction takes the write lock: "transaction" (at its start) or
     # "first-write" (right before its first write; shorter holds, see engine.py).
     "PROMO_SQLITE_WRITE_LOCK": "transaction",
+    # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
+    # True or False (the host's own login decides). None: the page's own sign-in, with admin
+    # users made by `flask promo create-admin`.
+    "PROMO_ADMIN_AUTHORIZE": None,
+    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor (the host's login URL; it gets
+    # ?next=<page URL>). None: a refusal is 403 Forbidden.
+    "PROMO_ADMIN_LOGIN_URL": None,
+    # Largest file the page's upload form takes; larger ones are refused and change nothing.
+    "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # The page warns when a personal program has fewer free codes than this.
+    "PROMO_LOW_CODES_THRESHOLD": 100,
+    # Codes per page of a program's list.
+    "PROMO_PAGE_SIZE": 50,
 }
 
 
@@ -71,9 +86,11 @@ class PromoCodes:
 
         from .api import bp as api_bp
         from .cli import promo_cli
+        from .page import bp as page_bp
 
         prefix = app.config["PROMO_URL_PREFIX"].rstrip("/")
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
+        app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
         app.cli.add_command(promo_cli)
 
     @property
@@ -82,15 +99,22 @@ class PromoCodes:
         return self.db.engines[BIND_KEY]
 
     def create_all(self, session: Session | None = None) -> None:
-        """Create the promo tables that do not exist yet (in the current app's database).
+        """Create the promo tables and indexes that do not exist yet (in the current app's
+        database); an index added in a later version is added to an existing table too.
 
         Given a session, it does so in that session's transaction (the caller commits).
         """
         if session is None:
-            PromoModel.metadata.create_all(self.engine)
+            self._create_all(self.engine)
         else:
-            connection = session.connection(bind_arguments={"mapper": PromoCode})
-            PromoModel.metadata.create_all(connection)
+            self._create_all(session.connection(bind_arguments={"mapper": PromoCode}))
+
+    @staticmethod
+    def _create_all(bind) -> None:
+        PromoModel.metadata.create_all(bind)
+        for table in PromoModel.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(bind, checkfirst=True)
 
 
 def current_promo() -> PromoCodes:

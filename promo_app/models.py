@@ -147,6 +147,8 @@ class PromoCode(PromoModel):
             sqlite_where=text("free = 1"),
             postgresql_where=text("free"),
         ),
+        # The page lists a program's codes newest first, paged by id (keyset, no OFFSET).
+        Index("ix_promo_code_program", "loyalty_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -214,3 +216,14 @@ class TokenScope(PromoModel):
     db_id: Mapped[int] = mapped_column(
         ForeignKey("promo_database.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class AdminUser(PromoModel):
+    """Someone who may sign in to the page of the standalone app; the password is hashed."""
+
+    __tablename__ = "promo_admin_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

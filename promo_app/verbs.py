@@ -5,12 +5,32 @@ Each returns what the answer's `data` holds; the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from .codes import AttachResult, attach_code, get_program
+from . import codes
+from .codes import (
+    DUPLICATED,
+    UNCHANGED,
+    AttachResult,
+    ImportLine,
+    ImportReport,
+    attach_code,
+    get_program,
+)
 from .models import ApiToken
 from .profiles import ProfileKey, find_profile, get_database
 from .tokens import check_database_access
+
+# What `import` says about each code: (error, error_text). Stable, as error_text is.
+IMPORTED = (0, "Successful operation")
+IMPORT_DUPLICATE = (409, "Promo code already exists")
+IMPORT_INVALID = (400, "Invalid promo code")
+IMPORT_OUTCOMES = (IMPORTED, IMPORT_DUPLICATE, IMPORT_INVALID)
 
 
 def attach(
@@ -28,3 +48,112 @@ def attach(
     program = get_program(session, loyalty_id)
     profile = find_profile(session, database, profile_key)
     return attach_code(session, program, profile, code)
+
+
+@dataclass
+class ImportResult:
+    """The answer of `import`: one outcome per code looked at, and the counts."""
+
+    data: list[dict[str, Any]]
+    inserted: int
+    duplicated: int
+    discarded_by_limit: int
+
+
+def import_(
+    session: Session,
+    token: ApiToken,
+    *,
+    loyalty_id: int,
+    codes_given: list[str | None],
+    limit: int,
+) -> ImportResult:
+    """Add the first `limit` codes to the program; say for each what became of it.
+
+    `data[i]` is the outcome of `codes_given[i]`; codes past the limit are only counted.
+    """
+    program = get_program(session, loyalty_id)
+    kept = codes_given[:limit]
+    lines = [ImportLine(index, raw or "") for index, raw in enumerate(kept)]
+    report = codes.import_codes(session, program, lines, report=ImportReport(keep=None))
+    problems = {line: outcome for line, _raw, outcome, _message in report.problems}
+    data = []
+    for item in lines:
+        outcome = problems.get(item.line)
+        if outcome is None:
+            error, error_text = IMPORTED
+        elif outcome == DUPLICATED:
+            error, error_text = IMPORT_DUPLICATE
+        else:
+            error, error_text = IMPORT_INVALID
+        data.append({"code": item.raw, "error": error, "error_text": error_text})
+    return ImportResult(
+        data=data,
+        inserted=report.inserted,
+        duplicated=report.duplicated,
+        discarded_by_limit=len(codes_given) - len(kept),
+    )
+
+
+def get(session: Session, token: ApiToken, *, loyalty_id: int, code: str) -> dict[str, Any]:
+    """Describe `code` of the program."""
+    promo = codes.get_code(session, get_program(session, loyalty_id), code)
+    return codes.code_state(session, promo)
+
+
+def activate(session: Session, token: ApiToken, *, loyalty_id: int, code: str) -> dict[str, Any]:
+    """Mark an attached code used; answer its state."""
+    promo = codes.get_code(session, get_program(session, loyalty_id), code)
+    codes.activate_code(session, promo)
+    return codes.code_state(session, promo)
+
+
+def update(
+    session: Session,
+    token: ApiToken,
+    *,
+    loyalty_id: int,
+    code: str,
+    activated: bool | None = None,
+    expire_date: datetime | None = UNCHANGED,
+) -> dict[str, Any]:
+    """Set or clear a code's activation and expiry; answer its state."""
+    promo = codes.get_code(session, get_program(session, loyalty_id), code)
+    codes.update_code(session, promo, activated=activated, expire_date=expire_date)
+    return codes.code_state(session, promo)
+
+
+def detach(
+    session: Session,
+    token: ApiToken,
+    *,
+    db_id: int,
+    loyalty_id: int,
+    profile_key: ProfileKey,
+    code: str,
+) -> dict[str, Any]:
+    """Remove the attachment of `code` to the profile `profile_key` names; answer its state."""
+    check_database_access(token, db_id)
+    database = get_database(session, db_id)
+    program = get_program(session, loyalty_id)
+    profile = find_profile(session, database, profile_key)
+    promo = codes.get_code(session, program, code)
+    codes.detach_code(session, promo, profile)
+    return codes.code_state(session, promo)
+
+
+def export_all(
+    session: Session, token: ApiToken, *, loyalty_id: int, batch_size: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Check the program now, then return an iterator over all its codes, read in batches.
+
+    The program is checked before this returns, so that an unknown one is an ordinary
+    error answer rather than a broken stream.
+    """
+    program_id = get_program(session, loyalty_id).id
+
+    def items() -> Iterator[dict[str, Any]]:
+        for batch in codes.export_batches(session, program_id, batch_size):
+            yield from batch
+
+    return items()

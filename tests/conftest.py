@@ -237,3 +237,21 @@ def parse_envelope(response) -> dict[str, Any]:
         return document
     assert response.mimetype == "application/json", response.data
     return json.loads(response.data)
+
+
+def as_xml(value: Any) -> Any:
+    """Write expected JSON `data` the way an XML answer reads back through xmltodict:
+    text everywhere, booleans as true/false, "" and null as empty elements (None), and a
+    list as repeated <item> elements."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        return {key: as_xml(item) for key, item in value.items()}
+    if isinstance(value, list):
+        if not value:
+            return None
+        items = [as_xml(item) for item in value]
+        return {"item": items if len(items) > 1 else items[0]}
+    return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import (
@@ -10,12 +11,14 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
+    pre_load,
     validate,
     validates_schema,
 )
 
-from ..codes import InvalidCode, normalize_code
+from ..codes import InvalidCode, normalize_code, parse_expire_date
 from ..profiles import MATCHING_MODES, ProfileKey
+from ..verbs import IMPORT_OUTCOMES
 
 MAX_ID = 2**31 - 1
 
@@ -150,3 +153,143 @@ def _first_identifier(data: dict[str, Any]) -> str | None:
 
 class AttachSchema(ProfileMatchSchema):
     code = CodeParam(allow_none=True, metadata={"description": "Promo code"})
+
+
+class ExpireDateParam(fields.Field):
+    """An expiry: an RFC 3339 time or a date (valid through that day, UTC); "" or null clears."""
+
+    default_error_messages = {"invalid": "Not a valid date or time."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_none=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime | None:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        if not value.strip():
+            return None
+        try:
+            return parse_expire_date(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class CodeSchema(VerbSchema):
+    """A verb about one code of the program."""
+
+    code = CodeParam(required=True, metadata={"description": "Promo code"})
+
+
+class ImportSchema(VerbSchema):
+    codes = fields.List(
+        fields.String(allow_none=True),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Promo codes to add to the program. In XML, one <codes> element "
+            "per code; in a form, one codes=... pair per code."
+        },
+    )
+
+    @pre_load
+    def one_code_is_a_list(self, data: Any, **kwargs: Any) -> Any:
+        # A single <codes> element (XML) or codes=... pair (form) reads as a string.
+        if isinstance(data, dict) and isinstance(data.get("codes"), str):
+            return {**data, "codes": [data["codes"]]}
+        return data
+
+
+class GetSchema(CodeSchema):
+    pass
+
+
+class ActivateSchema(CodeSchema):
+    pass
+
+
+class UpdateSchema(CodeSchema):
+    activated = fields.Boolean(
+        metadata={"description": "true marks the code used (now), false clears that"}
+    )
+    expire_date = ExpireDateParam(
+        metadata={
+            "description": 'New expiry: RFC 3339 time or YYYY-MM-DD (end of that day, UTC); "" '
+            "or null clears it"
+        }
+    )
+
+    @validates_schema
+    def check_something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "activated" not in data and "expire_date" not in data:
+            message = ["Give activated, expire_date or both."]
+            raise ValidationError({"activated": message, "expire_date": message})
+
+
+class DetachSchema(ProfileMatchSchema):
+    code = CodeParam(required=True, metadata={"description": "Promo code"})
+
+
+class ExportAllSchema(VerbSchema):
+    pass
+
+
+# Answers. These schemas only describe `data` for the OpenAPI document; the verbs build it.
+
+TIME_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
+
+
+def _time(description: str) -> fields.String:
+    return fields.String(
+        required=True,
+        metadata={
+            "description": f'{description}: RFC 3339, UTC; "" when unset',
+            "pattern": TIME_PATTERN,
+            "example": "2026-11-25T10:00:00Z",
+        },
+    )
+
+
+def _flag(description: str) -> fields.Boolean:
+    return fields.Boolean(required=True, metadata={"description": description})
+
+
+class AttachDataSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "The code attached"})
+    loyalty_id = fields.Integer(required=True, metadata={"description": "Loyalty program ID"})
+    profile_id = fields.String(required=True, metadata={"description": "Profile ID"})
+    attached = _time("When the code was attached to this profile")
+
+
+class ImportItemSchema(Schema):
+    code = fields.String(
+        required=True, metadata={"description": "The code as stored (trimmed), or as given"}
+    )
+    error = fields.Integer(
+        required=True,
+        validate=validate.OneOf([error for error, _ in IMPORT_OUTCOMES]),
+        metadata={"description": "0 added; 409 already in the program; 400 not a valid code"},
+    )
+    error_text = fields.String(
+        required=True, validate=validate.OneOf([text for _, text in IMPORT_OUTCOMES])
+    )
+
+
+class CodeStateSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Promo code"})
+    loyalty_id = fields.Integer(required=True, metadata={"description": "Loyalty program ID"})
+    created = _time("When the code was added")
+    is_attached = _flag("Attached to at least one profile")
+    attached = _time(
+        "When the code was attached; for a universal code, its earliest attachment that exists"
+    )
+    is_activated = _flag("Marked used (activate, or update with activated=true)")
+    activated = _time("When the code was marked used")
+    is_expired = _flag("expire_date has passed")
+    expired = _time("When the code expired (its expire_date, once that has passed)")
+    expire_date = _time("When the code expires")
+
+
+class ExportItemSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Promo code"})
+    attached = _flag("Attached to at least one profile")
+    activated = _flag("Marked used")

@@ -1,0 +1,282 @@
+"""The page's views: read the form or the query, call one service function, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+
+from ..admins import authenticate_admin
+from ..code_files import CodeFileError
+from ..codes import rfc3339
+from ..models import LoyaltyProgram
+from ..programs import (
+    EXPORT_COLUMNS,
+    STATUSES,
+    CodeFilter,
+    ProgramNameError,
+    create_program,
+    import_code_file,
+    iter_codes,
+    list_codes,
+    program_summaries,
+    spreadsheet_safe,
+    visible,
+)
+from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
+from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
+
+CSRF_MESSAGE = (
+    "The form was too old or did not come from this page, so nothing was done. "
+    "Reload the page and send it again."
+)
+
+
+def refused_csrf(form) -> bool:
+    return "csrf_token" in form.errors
+
+
+@bp.context_processor
+def _page_globals():
+    show_sign_out = g.get("promo_admin") is not None
+    return {
+        "admin": g.get("promo_admin"),
+        "sign_out_form": SignOutForm(formdata=None) if show_sign_out else None,
+        "statuses": STATUSES,
+        "rfc3339": rfc3339,
+    }
+
+
+@bp.app_template_filter("promo_number")
+def _promo_number(value: int) -> str:
+    return f"{value:,}"
+
+
+@bp.app_template_filter("promo_visible")
+def _promo_visible(value: str) -> str:
+    return visible(value)
+
+
+@bp.app_template_filter("promo_time")
+def _promo_time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+# Signing in ------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        admin = authenticate_admin(db_session(), form.name.data, form.password.data)
+        if admin is not None:
+            target = safe_next(request.args.get("next"))
+            session.pop(SESSION_KEY, None)
+            session[SESSION_KEY] = admin.id
+            return redirect(target)
+        error = "Wrong name or password."
+    elif refused_csrf(form):
+        error = CSRF_MESSAGE
+    status = 400 if error == CSRF_MESSAGE else (401 if error else 200)
+    return render_template("promo/sign_in.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def sign_out():
+    form = SignOutForm()
+    if not form.validate_on_submit():
+        return render_error(400, CSRF_MESSAGE)
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("promo_page.sign_in"))
+
+
+# Programs --------------------------------------------------------------------------------
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    form = ProgramForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            program = create_program(db_session(), form.name.data, form.kind.data == "universal")
+        except ProgramNameError as error:
+            form.name.errors.append(str(error))
+        else:
+            db_session().commit()
+            flash(f"Created the loyalty program {program.name!r} (loyalty_id {program.id}).")
+            return redirect(url_for("promo_page.program", loyalty_id=program.id))
+    if form.errors:
+        status = 400
+    return render_template(
+        "promo/programs.html",
+        form=form,
+        csrf_refused=refused_csrf(form),
+        csrf_message=CSRF_MESSAGE,
+        programs=program_summaries(db_session()),
+        threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
+    ), status
+
+
+def _summary_or_404(loyalty_id: int):
+    summaries = program_summaries(db_session(), loyalty_id=loyalty_id)
+    if not summaries:
+        abort(404, "There is no loyalty program with this id.")
+    return summaries[0]
+
+
+def _code_filter() -> CodeFilter:
+    status = request.args.get("status", "")
+    prefix = request.args.get("q", "").strip()
+    return CodeFilter(status=status if status in STATUSES else None, prefix=prefix[:255])
+
+
+def _key(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+@bp.get("/programs/<int:loyalty_id>")
+def program(loyalty_id: int):
+    summary = _summary_or_404(loyalty_id)
+    where = _code_filter()
+    page = list_codes(
+        db_session(),
+        loyalty_id,
+        where,
+        older_than=_key("before"),
+        newer_than=_key("after"),
+        size=current_app.config["PROMO_PAGE_SIZE"],
+    )
+    return render_template(
+        "promo/program.html",
+        program=summary,
+        where=where,
+        page=page,
+        threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
+    )
+
+
+# Uploading ------------------------------------------------------------------------------
+
+# Codes per transaction of an upload, and the pause after each commit. SQLite has one
+# writer at a time and its waiters poll for the lock (at most every 100 ms), so without a
+# pause as long as that an upload could take the lock back before an attach call notices.
+UPLOAD_BATCH = 5000
+UPLOAD_PAUSE_SECONDS = 0.1
+
+
+def _commit_and_yield(_report) -> None:
+    db_session().commit()
+    if db_session().get_bind(LoyaltyProgram).dialect.name == "sqlite":
+        time.sleep(UPLOAD_PAUSE_SECONDS)
+
+
+def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
+    summary = _summary_or_404(loyalty_id)
+    limit = current_app.config["PROMO_MAX_UPLOAD_BYTES"]
+    return render_template(
+        "promo/upload.html",
+        program=summary,
+        form=form or UploadForm(formdata=None),
+        error=error,
+        limit=limit,
+        limit_text=size_text(limit),
+    ), status
+
+
+@bp.route("/programs/<int:loyalty_id>/upload", methods=["GET", "POST"])
+def upload(loyalty_id: int):
+    program = db_session().get(LoyaltyProgram, loyalty_id)
+    if program is None:
+        abort(404, "There is no loyalty program with this id.")
+    # Before the body is read (it may be large): end the transaction, which on SQLite
+    # holds the write lock, so that attach calls are answered meanwhile.
+    db_session().rollback()
+    form = UploadForm()
+    if not form.validate_on_submit():
+        if not form.is_submitted():
+            return render_upload_form(loyalty_id, form=form)
+        if refused_csrf(form):
+            return render_upload_form(loyalty_id, CSRF_MESSAGE, 400)
+        return render_upload_form(loyalty_id, " ".join(form.file.errors), 400, form)
+    file = form.file.data
+    try:
+        report = import_code_file(
+            db_session(),
+            program,
+            file.stream,
+            file.filename or "",
+            batch_size=UPLOAD_BATCH,
+            after_batch=_commit_and_yield,
+        )
+    except CodeFileError as error:
+        db_session().rollback()
+        return render_upload_form(loyalty_id, f"{error} Nothing was imported.", 400)
+    finally:
+        file.close()
+    if report.stopped:
+        db_session().rollback()  # the batch that was being read when the file broke
+    else:
+        db_session().commit()
+    return render_template(
+        "promo/report.html",
+        program=_summary_or_404(loyalty_id),
+        report=report,
+        filename=file.filename,
+    )
+
+
+# Exporting ------------------------------------------------------------------------------
+
+
+@bp.get("/programs/<int:loyalty_id>/export.csv")
+def export(loyalty_id: int):
+    if db_session().get(LoyaltyProgram, loyalty_id) is None:
+        abort(404, "There is no loyalty program with this id.")
+    where = _code_filter()
+    db_session().rollback()  # the stream runs its own short transactions
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for rows in iter_codes(db_session(), loyalty_id, where):
+            for row in rows:
+                writer.writerow(
+                    (
+                        spreadsheet_safe(row.code),
+                        row.status,
+                        spreadsheet_safe(row.profile),
+                        rfc3339(row.attached),
+                        rfc3339(row.activated),
+                        rfc3339(row.expire_date),
+                    )
+                )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

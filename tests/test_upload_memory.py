@@ -1,0 +1,29 @@
+"""An upload through the page costs the server the same memory for 300,000 codes as for 30,000.
+
+The full-size figures (100,000 vs 1,000,000 codes) come from `bench/upload_memory.py`;
+this test runs the same measurement at a tenth of the size to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.upload_memory import run
+
+pytestmark = pytest.mark.slow
+
+SMALL, LARGE = 30_000, 300_000
+
+
+def test_upload_memory_stays_flat_as_the_file_grows():
+    small, large = run([SMALL, LARGE])
+    for measure in (small, large):
+        print(
+            f"{measure.codes:,} codes ({measure.file_bytes / 2**20:.1f} MiB): "
+            f"{measure.seconds:.1f} s, resident before {measure.baseline_kib / 1024:.1f} MiB, "
+            f"peak {measure.peak_kib / 1024:.1f} MiB, growth {measure.growth_kib / 1024:.1f} MiB"
+        )
+    assert (small.inserted, large.inserted) == (SMALL, LARGE)
+    # Ten times the codes (5 MiB more file, some 30 MiB more as Python strings) may not
+    # cost more than a few MiB of noise.
+    assert large.growth_kib - small.growth_kib < 4 * 1024
