@@ -50,15 +50,17 @@ def page_app(url: str):
 
 
 def program_rule(app, method: str, word: str = ""):
-    for rule in app.url_map.iter_rules():
-        if (
-            method in (rule.methods or ())
-            and "loyalty_id" in rule.arguments
-            and "/api/" not in rule.rule
-            and word in rule.rule + rule.endpoint
-        ):
-            return rule
-    return None
+    """The shortest route outside the API that takes `loyalty_id` (the program's own page
+    rather than its export), with `word` in it."""
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if method in (rule.methods or ())
+        and "loyalty_id" in rule.arguments
+        and "/api/" not in rule.rule
+        and word in rule.rule + rule.endpoint
+    ]
+    return min(rules, key=lambda rule: len(rule.rule), default=None)
 
 
 def next_link(page: str) -> str | None:
