@@ -20,8 +20,14 @@ def begin_read_only(session: Session) -> None:
 
     Call it before the session touches the promo tables; a transaction begun this way
     must not write (on SQLite it could fail with "database is locked" if it did).
+    Its reads are one snapshot: SQLite's deferred transaction is one by itself, and on
+    PostgreSQL it runs REPEATABLE READ (its default, READ COMMITTED, would let each
+    statement see the commits made since the transaction began).
     """
-    session.connection(bind_arguments={"mapper": PromoCode}, execution_options={READ_ONLY: True})
+    options: dict[str, Any] = {READ_ONLY: True}
+    if session.get_bind(mapper=PromoCode).dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    session.connection(bind_arguments={"mapper": PromoCode}, execution_options=options)
 
 
 def database_url(url: str) -> str:
