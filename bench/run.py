@@ -485,7 +485,8 @@ def page_row(args: argparse.Namespace, which: str) -> Row:
         text=True,
     )
     if completed.returncode != 0:
-        return Row(what, "failed", "", None, target, completed.stderr.strip()[-300:])
+        output = (completed.stderr.strip() or completed.stdout.strip())[-300:]
+        return Row(what, f"failed (exit {completed.returncode})", "", None, target, output)
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     if "unavailable" in result:
         return Row(what, "not available", "", None, target, result["unavailable"])
