@@ -1,11 +1,12 @@
-# The two commands of the README: `make run` serves on SQLite, `make test` runs the tests.
+# The commands of the README: `make run` serves on SQLite, `make test` runs the tests on SQLite
+# and then on PostgreSQL, `make bench` runs the benchmarks.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-sqlite test-postgresql lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +24,18 @@ run: $(VENV)/.run-deps
 	$(BIN)/flask --app wsgi promo demo --server http://$(HOST):$(PORT)
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# PostgreSQL: PROMO_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
+# where it is not reachable those tests skip with a reason (under CI=true they fail).
+test: test-sqlite test-postgresql
+
+test-sqlite: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS)
+
+test-postgresql: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from .extension import current_promo
 from .models import CustomField, Database, LoyaltyProgram
 from .profiles import add_profile, get_database
 from .tokens import create_token, revoke_token
+from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
 promo_cli = AppGroup("promo", help="Manage the promo code service.")
 
@@ -194,6 +195,40 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
     click.echo(
         f"Inserted {report.inserted}, duplicated {report.duplicated}, invalid {report.invalid}."
     )
+
+
+@promo_cli.command("copy-data")
+@click.argument("source_url")
+@click.argument("target_url")
+@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--force", is_flag=True, help="Replace the promo rows the target already has.")
+def copy_data_command(source_url: str, target_url: str, batch_size: int, force: bool) -> None:
+    """Copy every promo table from SOURCE_URL to TARGET_URL (e.g. SQLite to PostgreSQL).
+
+    The target gets the promo tables if it lacks them; ids are kept. Stop the app first:
+    rows written to the source during the copy may be missed.
+    """
+    source, target = open_source_engine(source_url), open_engine(target_url)
+    try:
+        if source.url == target.url:
+            raise click.ClickException("SOURCE_URL and TARGET_URL are the same database.")
+        shown = target.url.render_as_string(hide_password=True)
+        click.echo(f"Copying promo tables to {shown} ...", err=True)
+        report = copy_data(
+            source,
+            target,
+            batch_size=batch_size,
+            replace=force,
+            progress=lambda table, rows: click.echo(f"  {table}: {rows}", err=True),
+        )
+    except TransferError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        source.dispose()
+        target.dispose()
+    for table, rows in report.rows.items():
+        click.echo(f"{table}: {rows} rows")
+    click.echo(f"Copied {sum(report.rows.values())} rows.")
 
 
 @command("demo")

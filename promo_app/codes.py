@@ -7,7 +7,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Update,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,36 +149,51 @@ def attach_code(
     return _result(promo, profile, now)
 
 
-def claim_free_code(
-    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
-) -> AttachResult:
-    """Take the oldest free, unexpired personal code of `program` and attach it."""
+def _claim_statements() -> tuple[Update, Insert]:
+    """Build the two statements of a pool draw once; a draw only binds its values.
+
+    They are Core statements on the tables, prebuilt: the ORM's per-call statement
+    building and bulk-update bookkeeping cost more than the database's own work here.
+    """
+    codes, attachments = PromoCode.__table__, Attachment.__table__
     oldest_free = (
-        select(PromoCode.id)
+        select(codes.c.id)
         .where(
-            PromoCode.loyalty_id == program.id,
-            PromoCode.free,
-            or_(PromoCode.expire_date.is_(None), PromoCode.expire_date > now),
+            codes.c.loyalty_id == bindparam("program_id"),
+            codes.c.free,
+            or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now")),
         )
-        .order_by(PromoCode.id)
+        .order_by(codes.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
         .scalar_subquery()
     )
-    taken = session.execute(
-        update(PromoCode)
-        .where(PromoCode.id == oldest_free, PromoCode.free)
+    take = (
+        update(codes)
+        .where(codes.c.id == oldest_free, codes.c.free)
         .values(free=False)
-        .returning(PromoCode.id, PromoCode.code)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .returning(codes.c.id, codes.c.code)
+    )
+    attach = insert(attachments).values(
+        code_id=bindparam("taken_id"),
+        profile_pk=bindparam("profile"),
+        personal=True,
+        attached=bindparam("now"),
+    )
+    return take, attach
+
+
+_TAKE_OLDEST_FREE, _ATTACH_TAKEN = _claim_statements()
+
+
+def claim_free_code(
+    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
+) -> AttachResult:
+    """Take the oldest free, unexpired personal code of `program` and attach it."""
+    taken = session.execute(_TAKE_OLDEST_FREE, {"program_id": program.id, "now": now}).first()
     if taken is None:
         raise NoCodesAvailable()
-    session.execute(
-        insert(Attachment).values(
-            code_id=taken.id, profile_pk=profile.id, personal=True, attached=now
-        )
-    )
+    session.execute(_ATTACH_TAKEN, {"taken_id": taken.id, "profile": profile.id, "now": now})
     return AttachResult(taken.code, program.id, profile.profile_id, now)
 
 
@@ -315,24 +342,25 @@ def _insert_batch(
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    now = utcnow()
-    rows = [
-        {
-            "loyalty_id": program.id,
-            "code": item.raw,
-            "universal": universal,
-            "free": not universal,
-            "expire_date": item.expire_date,
-            "created": now,
-        }
-        for item in batch
-    ]
+    # A Core insert on the table, with what all rows share given once: the ORM's bulk
+    # insert spends several times the database's own time on per-row bookkeeping.
+    codes = PromoCode.__table__
     statement = (
-        upsert(PromoCode)
+        upsert(codes)
+        .values(
+            loyalty_id=program.id,
+            # SQL constants, not parameters: nothing to convert row by row.
+            universal=true() if universal else false(),
+            free=false() if universal else true(),
+            created=utcnow(),
+            code=bindparam("line_code"),
+            expire_date=bindparam("line_expire_date"),
+        )
         .on_conflict_do_nothing(index_elements=["loyalty_id", "code"])
-        .returning(PromoCode.code)
+        .returning(codes.c.code)
     )
-    inserted = set(session.scalars(statement, rows).all())
+    rows = [{"line_code": item.raw, "line_expire_date": item.expire_date} for item in batch]
+    inserted = set(session.execute(statement, rows).scalars())
     duplicates = [item for item in batch if item.raw not in inserted]
     earlier = {}
     if duplicates:

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, object] = {
     "PROMO_IMPORT_MAX_CODES": 10_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # When a SQLite transaction takes the write lock: "transaction" (at its start) or
+    # "first-write" (right before its first write; shorter holds, see engine.py).
+    "PROMO_SQLITE_WRITE_LOCK": "transaction",
     # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
     # True or False (the host's own login decides). None: the page's own sign-in, with admin
     # users made by `flask promo create-admin`.
@@ -64,10 +67,21 @@ class PromoCodes:
             raise RuntimeError("Set SQLALCHEMY_DATABASE_URI or PROMO_DATABASE_URL.")
         app.config["PROMO_DATABASE_URL"] = url = database_url(url)
         if "sqlalchemy" not in app.extensions:
+            # We initialise this db: its default engine needs the driver spelled out too
+            # (SQLAlchemy knows no "postgres://").
+            if app.config.get("SQLALCHEMY_DATABASE_URI"):
+                default_url = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+                app.config["SQLALCHEMY_DATABASE_URI"] = default_url
             app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
-        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
+        write_lock = app.config["PROMO_SQLITE_WRITE_LOCK"]
+        if write_lock not in ("transaction", "first-write"):
+            raise RuntimeError(
+                'PROMO_SQLITE_WRITE_LOCK must be "transaction" or "first-write", '
+                f"not {write_lock!r}."
+            )
+        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"], write_lock)
         app.extensions["promo"] = self
 
         from .api import bp as api_bp

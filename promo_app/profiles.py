@@ -57,15 +57,15 @@ def get_custom_field(session: Session, database: Database, name: str) -> CustomF
 def find_profile(session: Session, database: Database, key: ProfileKey) -> Profile:
     """Return the one profile of `database` that `key` names."""
     if key.mode == "profile_id":
-        query = select(Profile.id).where(Profile.profile_id == key.value)
+        query = select(Profile).where(Profile.profile_id == key.value)
     elif key.mode == "email":
-        query = select(Profile.id).where(Profile.email_key == email_key(key.value))
+        query = select(Profile).where(Profile.email_key == email_key(key.value))
     elif key.mode == "phone":
-        query = select(Profile.id).where(Profile.phone_key == phone_key(key.value))
+        query = select(Profile).where(Profile.phone_key == phone_key(key.value))
     else:
         field = get_custom_field(session, database, key.field_name or "")
         query = (
-            select(Profile.id)
+            select(Profile)
             .join(ProfileFieldValue, ProfileFieldValue.profile_pk == Profile.id)
             .where(ProfileFieldValue.field_id == field.id, ProfileFieldValue.value == key.value)
         )
@@ -74,7 +74,7 @@ def find_profile(session: Session, database: Database, key: ProfileKey) -> Profi
         raise ProfileNotFound()
     if len(matches) > 1:
         raise SeveralProfilesMatch()
-    return session.get_one(Profile, matches[0])
+    return matches[0]
 
 
 def add_profile(

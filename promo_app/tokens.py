@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .errors import AccessDenied, IncorrectRequest, InvalidToken, TokenRequired
 from .models import ApiToken, TokenScope, utcnow
@@ -43,10 +43,15 @@ def authenticate(session: Session, secret: str | None) -> ApiToken:
     """Return the live token whose secret is `secret`."""
     if not secret:
         raise TokenRequired()
-    token = session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(secret), ApiToken.revoked.is_(None)
+    # The scopes come in the same query: every call checks them next.
+    token = (
+        session.scalars(
+            select(ApiToken)
+            .options(joinedload(ApiToken.scopes))
+            .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked.is_(None))
         )
+        .unique()
+        .first()
     )
     if token is None:
         raise InvalidToken()

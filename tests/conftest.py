@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import xmltodict
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from promo_app import create_app
 from promo_app.codes import ImportLine, import_codes
@@ -15,11 +22,93 @@ from promo_app.models import CustomField, Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
 
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=BACKENDS,
+        default=None,
+        help="The database every test runs on (default: $PROMO_TEST_DATABASE, else sqlite).",
+    )
+
+
+def selected_backend(config: pytest.Config) -> str:
+    """Name the database the tests run on: --db, else PROMO_TEST_DATABASE, else sqlite."""
+    backend = config.getoption("--db") or os.environ.get("PROMO_TEST_DATABASE") or "sqlite"
+    if backend not in BACKENDS:
+        raise pytest.UsageError(f"PROMO_TEST_DATABASE must be one of {BACKENDS}, not {backend!r}")
+    return backend
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    backend = selected_backend(config)
+    if backend == "postgresql":
+        where = make_url(postgres_base_url()).render_as_string(hide_password=True)
+        return f"promo test database: postgresql (a fresh database per test on {where})"
+    return "promo test database: sqlite (a fresh file per test)"
+
+
+def postgres_base_url() -> str:
+    return os.environ.get("PROMO_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> URL:
+    """The PostgreSQL server that tests make their databases on.
+
+    Missing on a user's machine, the tests that need it skip with a reason; under CI=true
+    they fail, since CI must run them.
+    """
+    url = make_url(postgres_base_url())
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = f"PostgreSQL at {url.render_as_string(hide_password=True)} is not reachable: "
+        reason += str(error.orig).strip().splitlines()[0]
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: the PostgreSQL tests must not be skipped)")
+        pytest.skip(reason)
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextmanager
+def fresh_postgres_database(server: URL) -> Iterator[str]:
+    """Make an empty database from template0; drop it, with its connections, after."""
+    name = f"promo_test_{secrets.token_hex(6)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    """The URL of a fresh, empty database for one test: a SQLite file."""
-    return f"sqlite:///{tmp_path / 'promo.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """The URL of a fresh, empty database for one test: a SQLite file, or with
+    --db postgresql (PROMO_TEST_DATABASE=postgresql) a PostgreSQL database of its own."""
+    if selected_backend(request.config) == "sqlite":
+        yield f"sqlite:///{tmp_path / 'promo.db'}"
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: URL) -> Iterator[str]:
+    """A second fresh database on PostgreSQL, whichever backend the run is on."""
+    with fresh_postgres_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -40,7 +129,11 @@ def app(database_url, app_config):
     )
     with app.app_context():
         app.extensions["promo"].create_all()
-    return app
+    yield app
+    # Close pooled connections now: the test's database is dropped next.
+    with app.app_context():
+        for engine in app.extensions["promo"].db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,10 @@ def app_config():
 @pytest.fixture
 def engine(app, shop):
     with app.app_context():
-        return app.extensions["promo"].engine
+        engine = app.extensions["promo"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own locking rules (PostgreSQL locks rows); runs in the SQLite pass")
+    return engine
 
 
 def test_a_writer_holds_the_write_lock_from_its_first_statement(engine, shop):

@@ -1,0 +1,581 @@
+"""Run every benchmark of the promo code service and print a table of ratios.
+
+Each figure is measured side by side with its baseline in one run on the same machine, so
+that a noisy machine moves both and the ratio keeps its meaning. Usage:
+
+    .venv/bin/python bench/run.py            # everything, 1,000,000-code sizes
+    .venv/bin/python bench/run.py --quick    # smaller sizes, for a try-out
+    .venv/bin/python bench/run.py --only throughput latency
+
+Scratch databases and files go to bench/out/ (ignored by git), results to
+bench/out/results.json as well as the screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from promo_app import create_app  # noqa: E402
+from promo_app.models import Database, LoyaltyProgram, PromoCode, utcnow  # noqa: E402
+from promo_app.profiles import add_profile  # noqa: E402
+from promo_app.tokens import create_token  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+ATTACH_PATH = "/api/v1.1/promocodes/attach"
+ROWS = ("throughput", "latency", "import", "busy", "page")
+
+
+@dataclass
+class Row:
+    """One line of the table: a measured figure against its baseline, and the target."""
+
+    what: str
+    measured: str
+    baseline: str
+    ratio: float | None
+    target: str
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None:
+            return "n/a"
+        bound = float(self.target.split()[-1])
+        ok = self.ratio >= bound if self.target.startswith(">=") else self.ratio <= bound
+        return "ok" if ok else "MISSED"
+
+
+@dataclass
+class Shop:
+    url: str
+    token: str
+    db_id: int
+    loyalty_id: int
+    import_loyalty_id: int
+    profile_id: str
+
+    def attach_body(self) -> str:
+        return json.dumps(
+            {
+                "token": self.token,
+                "db_id": self.db_id,
+                "loyalty_id": self.loyalty_id,
+                "profile_id": self.profile_id,
+            }
+        )
+
+
+# Setting up ----------------------------------------------------------------------------
+
+
+def sqlite_url(name: str) -> str:
+    path = OUT / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def make_shop(url: str, free_codes: int) -> Shop:
+    """Create a database with one profile, a token, a pool of `free_codes` free personal
+    codes and an empty program to import into."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        promo = app.extensions["promo"]
+        promo.create_all()
+        session = promo.db.session
+        database = Database(name="Bench shop")
+        pool = LoyaltyProgram(name="Pool", universal=False)
+        target = LoyaltyProgram(name="Imported", universal=False)
+        session.add_all([database, pool, target])
+        session.flush()
+        profile = add_profile(session, database, email="bench@example.com")
+        token = create_token(session, "bench")
+        session.flush()
+        shop = Shop(url, token, database.id, pool.id, target.id, profile.profile_id)
+        session.commit()
+        now = utcnow()
+        for start in range(0, free_codes, 50_000):
+            stop = min(start + 50_000, free_codes)
+            rows = [
+                {"loyalty_id": shop.loyalty_id, "code": f"POOL-{n:08d}", "created": now}
+                for n in range(start, stop)
+            ]
+            session.execute(insert(PromoCode), rows)
+            session.commit()
+        promo.engine.dispose()
+    return shop
+
+
+def count_codes(url: str, loyalty_id: int) -> int:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        promo = app.extensions["promo"]
+        count = promo.db.session.scalar(
+            select(func.count()).select_from(PromoCode).where(PromoCode.loyalty_id == loyalty_id)
+        )
+        promo.db.session.close()
+        promo.engine.dispose()
+    return count or 0
+
+
+def codes_file(count: int) -> Path:
+    """A .txt of `count` distinct codes in random order, as a shop's export would be."""
+    path = OUT / f"codes-{count}.txt"
+    if not path.exists():
+        rng = random.Random(5)
+        with open(path, "w") as file:
+            for n in range(count):
+                file.write(f"{rng.getrandbits(40):010X}{n:07d}\n")
+    return path
+
+
+# Servers and clients -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
+    """Serve `app_spec` with gunicorn (sync workers) on a free loopback port."""
+    port = free_port()
+    log = open(OUT / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app_spec],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "bench", **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {log.name}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def post(port: int, body: str) -> tuple[int, float]:
+    """POST one attach; return its status and its latency in seconds."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", ATTACH_PATH, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    return response.status, time.perf_counter() - started
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def wrk(port: int, body: str, seconds: float, connections: int) -> dict[str, float]:
+    """Load one server with wrk; return requests/s and the count of non-2xx answers."""
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds}s",
+        "--script",
+        str(ROOT / "bench" / "attach.lua"),
+        f"http://127.0.0.1:{port}{ATTACH_PATH}",
+    ]
+    output = subprocess.run(
+        command, env={**os.environ, "BENCH_BODY": body}, capture_output=True, text=True, check=True
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests": requests,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+# The benchmarks ------------------------------------------------------------------------
+
+
+def bench_throughput(args: argparse.Namespace) -> list[Row]:
+    """Attach from the pool under gunicorn (2 workers) against a bare Flask view."""
+    rounds, seconds = args.rounds, args.seconds
+    shop = make_shop(sqlite_url("throughput.db"), free_codes=args.pool)
+    body = shop.attach_body()
+    totals = {"promo": [0, 0.0, 0], "bare": [0, 0.0, 0]}
+    with (
+        gunicorn("wsgi:app", {"DATABASE_URL": shop.url}) as promo_port,
+        gunicorn("bench.bare_app:app", {}) as bare_port,
+    ):
+        for port in (promo_port, bare_port):
+            wrk(port, body, 1, args.connections)  # warm up
+        for _ in range(rounds):
+            for name, port in (("promo", promo_port), ("bare", bare_port)):
+                result = wrk(port, body, seconds, args.connections)
+                totals[name][0] += result["requests"]
+                totals[name][1] += seconds
+                totals[name][2] += result["non_2xx"]
+    promo_rps = totals["promo"][0] / totals["promo"][1]
+    bare_rps = totals["bare"][0] / totals["bare"][1]
+    drawn = args.pool - count_free(shop)
+    assert totals["promo"][2] == 0, f"{totals['promo'][2]} attach answers were not 200"
+    assert drawn >= totals["promo"][0], "fewer codes left the pool than attach calls succeeded"
+    return [
+        Row(
+            "attach from the pool, req/s (gunicorn -w 2, wrk -c "
+            f"{args.connections}, {rounds}x{seconds}s alternating)",
+            f"{promo_rps:.0f} req/s",
+            f"{bare_rps:.0f} req/s (bare Flask view)",
+            promo_rps / bare_rps,
+            ">= 0.5",
+            f"{totals['promo'][0]} codes drawn, none twice (unique index), no non-2xx",
+        )
+    ]
+
+
+def count_free(shop: Shop) -> int:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": shop.url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        promo = app.extensions["promo"]
+        free = promo.db.session.scalar(
+            select(func.count())
+            .select_from(PromoCode)
+            .where(PromoCode.loyalty_id == shop.loyalty_id, PromoCode.free)
+        )
+        promo.db.session.close()
+        promo.engine.dispose()
+    return free or 0
+
+
+def bench_latency(args: argparse.Namespace) -> list[Row]:
+    """Attach latency with a large pool against a small one, interleaved in rounds."""
+    big = make_shop(sqlite_url("latency-big.db"), free_codes=args.codes)
+    small = make_shop(sqlite_url("latency-small.db"), free_codes=1000)
+    samples: dict[str, list[float]] = {"big": [], "small": []}
+    per_round, rounds = 20, 40
+    with (
+        gunicorn("wsgi:app", {"DATABASE_URL": big.url}) as big_port,
+        gunicorn("wsgi:app", {"DATABASE_URL": small.url}) as small_port,
+    ):
+        servers = (("big", big_port, big.attach_body()), ("small", small_port, small.attach_body()))
+        for _name, port, body in servers:
+            for _ in range(20):
+                post(port, body)  # warm up
+        for _ in range(rounds):
+            for name, port, body in servers:
+                for _ in range(per_round):
+                    status, seconds = post(port, body)
+                    assert status == 200, f"attach answered {status}"
+                    samples[name].append(seconds)
+    rows = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        big_value = percentile(samples["big"], fraction) * 1000
+        small_value = percentile(samples["small"], fraction) * 1000
+        rows.append(
+            Row(
+                f"attach {label} latency, {args.codes:,} free codes vs 1,000",
+                f"{big_value:.2f} ms",
+                f"{small_value:.2f} ms",
+                big_value / small_value,
+                "<= 1.2",
+                f"{len(samples['big'])} sequential calls each, interleaved by 20",
+            )
+        )
+    return rows
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Run a command; return its wall time in seconds and its peak resident memory in KiB.
+
+    The peak is the process's own high-water mark (VmHWM), read while it runs: the
+    rusage of a child counts the memory of the parent it was forked from.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "bench", **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, high_water_mark(process.pid))
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed")
+    return elapsed, peak
+
+
+def high_water_mark(pid: int) -> int:
+    """Return the peak resident memory of a running process in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def import_command(shop: Shop, path: Path) -> list[str]:
+    return [
+        str(BIN / "flask"),
+        "--app",
+        "wsgi",
+        "promo",
+        "import-codes",
+        str(path),
+        "--loyalty-id",
+        str(shop.import_loyalty_id),
+    ]
+
+
+def bench_import(args: argparse.Namespace) -> list[Row]:
+    """`promo import-codes` against plain sqlite3 executemany of the same rows."""
+    path = codes_file(args.codes)
+    plain = make_shop(sqlite_url("import-plain.db"), free_codes=0)
+    promo = make_shop(sqlite_url("import-promo.db"), free_codes=0)
+    plain_path = plain.url.removeprefix("sqlite:///")
+    plain_time, plain_rss = run_measured(
+        [
+            sys.executable,
+            "bench/plain_import.py",
+            plain_path,
+            str(path),
+            str(plain.import_loyalty_id),
+        ]
+    )
+    promo_time, promo_rss = run_measured(import_command(promo, path), {"DATABASE_URL": promo.url})
+    for shop in (plain, promo):
+        imported = count_codes(shop.url, shop.import_loyalty_id)
+        assert imported == args.codes, f"{imported} codes imported, not {args.codes}"
+    rows = [
+        Row(
+            f"import {args.codes:,} codes, promo import-codes (rows/s)",
+            f"{args.codes / promo_time:,.0f} rows/s ({promo_time:.1f} s, "
+            f"peak {promo_rss / 1024:.0f} MiB)",
+            f"{args.codes / plain_time:,.0f} rows/s ({plain_time:.1f} s, "
+            f"peak {plain_rss / 1024:.0f} MiB) plain sqlite3",
+            plain_time / promo_time,
+            ">= 0.5",
+            "same table, indexes and pragmas; the CLI also reads, checks and reports each line",
+        )
+    ]
+    rows.append(page_row(args, "upload"))
+    return rows
+
+
+def bench_busy(args: argparse.Namespace) -> list[Row]:
+    """Attach p99 while a large import runs, against attach p99 when idle, under each
+    PROMO_SQLITE_WRITE_LOCK setting."""
+    return [busy_row(args, lock) for lock in ("transaction", "first-write")]
+
+
+def busy_row(args: argparse.Namespace, write_lock: str) -> Row:
+    path = codes_file(args.codes)
+    shop = make_shop(sqlite_url(f"busy-{write_lock}.db"), free_codes=args.pool)
+    body = shop.attach_body()
+    env = {"DATABASE_URL": shop.url, "PROMO_SQLITE_WRITE_LOCK": write_lock}
+    pause = 0.01
+    idle: list[float] = []
+    busy: list[float] = []
+    statuses: list[int] = []
+    with gunicorn("wsgi:app", env) as port:
+        for _ in range(20):
+            post(port, body)
+        for _ in range(500):
+            status, seconds = post(port, body)
+            statuses.append(status)
+            idle.append(seconds)
+            time.sleep(pause)
+        started = time.perf_counter()
+        importer = subprocess.Popen(
+            import_command(shop, path),
+            cwd=ROOT,
+            env={**os.environ, "SECRET_KEY": "bench", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while importer.poll() is None:
+            status, seconds = post(port, body)
+            statuses.append(status)
+            busy.append(seconds)
+            time.sleep(pause)
+        import_time = time.perf_counter() - started
+        assert importer.returncode == 0, "the import failed"
+    bad = [status for status in statuses if status != 200]
+    assert not bad, f"{len(bad)} attach calls failed: {sorted(set(bad))}"
+    assert count_codes(shop.url, shop.import_loyalty_id) == args.codes
+    idle_p99, busy_p99 = percentile(idle, 0.99) * 1000, percentile(busy, 0.99) * 1000
+    return Row(
+        f"attach p99 during a {args.codes:,}-code import-codes "
+        f"(PROMO_SQLITE_WRITE_LOCK={write_lock})",
+        f"{busy_p99:.1f} ms (p50 {percentile(busy, 0.5) * 1000:.1f}, max "
+        f"{max(busy) * 1000:.0f}; {len(busy)} calls over {import_time:.0f} s)",
+        f"{idle_p99:.1f} ms idle (p50 {percentile(idle, 0.5) * 1000:.1f}; {len(idle)} calls)",
+        busy_p99 / idle_p99,
+        "<= 10",
+        "all answered 200",
+    )
+
+
+def bench_page(args: argparse.Namespace) -> list[Row]:
+    return [page_row(args, "paging")]
+
+
+def page_row(args: argparse.Namespace, which: str) -> Row:
+    """Run bench/page.py in its own process (it measures its own peak memory)."""
+    what = {
+        "paging": "open page 5,000 of a program's codes vs page 1",
+        "upload": f"import {args.codes:,} codes through the page's upload",
+    }[which]
+    target = {"paging": "<= 1.5", "upload": ">= 0.5"}[which]
+    completed = subprocess.run(
+        [sys.executable, "bench/page.py", which, str(args.codes)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        output = (completed.stderr.strip() or completed.stdout.strip())[-300:]
+        return Row(what, f"failed (exit {completed.returncode})", "", None, target, output)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    if "unavailable" in result:
+        return Row(what, "not available", "", None, target, result["unavailable"])
+    return Row(
+        what, result["measured"], result["baseline"], result["ratio"], target, result["note"]
+    )
+
+
+BENCHMARKS = {
+    "throughput": bench_throughput,
+    "latency": bench_latency,
+    "import": bench_import,
+    "busy": bench_busy,
+    "page": bench_page,
+}
+
+
+# Reporting -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo") as info:
+            kib = int(next(line.split()[1] for line in info if line.startswith("MemTotal")))
+            memory = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {memory} memory, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, load average {load}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| what | measured | baseline | ratio | target | verdict | note |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}"
+        lines.append(
+            f"| {row.what} | {row.measured} | {row.baseline} | {ratio} | {row.target} "
+            f"| {row.verdict} | {row.note} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--quick", action="store_true", help="100,000 codes, shorter runs")
+    parser.add_argument("--codes", type=int, default=1_000_000, help="the large size")
+    parser.add_argument("--pool", type=int, default=100_000, help="free codes for load runs")
+    parser.add_argument("--seconds", type=float, default=5, help="one throughput round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating throughput rounds")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    args = parser.parse_args()
+    if args.quick:
+        args.codes, args.pool, args.seconds, args.rounds = 100_000, 20_000, 2, 2
+    if shutil.which("wrk") is None and "throughput" in args.only:
+        sys.exit("The throughput benchmark needs wrk (apt-get install wrk).")
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"Machine: {machine()}", flush=True)
+    rows: list[Row] = []
+    for name in args.only:
+        started = time.perf_counter()
+        print(f"Running {name} ...", flush=True)
+        rows.extend(BENCHMARKS[name](args))
+        print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+    print()
+    print(table(rows))
+    record = {
+        "machine": machine(),
+        "command": " ".join(sys.argv),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "rows": [{**asdict(row), "verdict": row.verdict} for row in rows],
+    }
+    (OUT / "results.json").write_text(json.dumps(record, indent=2))
+    if any(row.verdict == "MISSED" for row in rows):
+        print("\nSome targets were missed (see the verdict column).")
+
+
+if __name__ == "__main__":
+    main()

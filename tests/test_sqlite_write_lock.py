@@ -1,0 +1,81 @@
+"""PROMO_SQLITE_WRITE_LOCK = "first-write": SQLite takes the write lock at a transaction's
+first write, so reads never wait and writers still never interleave."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from promo_app.codes import claim_free_code
+from promo_app.models import LoyaltyProgram, Profile, PromoCode, utcnow
+
+
+@pytest.fixture
+def app_config():
+    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200, "PROMO_SQLITE_WRITE_LOCK": "first-write"}
+
+
+@pytest.fixture
+def engine(app, shop):
+    with app.app_context():
+        engine = app.extensions["promo"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting (PostgreSQL locks rows); runs in the SQLite pass")
+    return engine
+
+
+def test_reads_before_a_write_take_no_lock(engine, shop):
+    with Session(engine) as reader, Session(engine) as writer:
+        assert reader.scalar(select(LoyaltyProgram.name).limit(1)) == "Welcome"
+        writer.execute(update(LoyaltyProgram).values(name="Renamed"))
+        writer.commit()
+        # The reader's next statement sees the commit, as under READ COMMITTED.
+        assert reader.scalar(select(LoyaltyProgram.name).limit(1)) == "Renamed"
+
+
+def test_a_writer_holds_the_lock_from_its_first_write_to_its_commit(engine, shop):
+    with Session(engine) as first, Session(engine) as second:
+        first.execute(update(LoyaltyProgram).values(name="First"))
+        assert first.scalar(select(LoyaltyProgram.name).limit(1)) == "First"
+        assert second.scalar(select(LoyaltyProgram.name).limit(1)) == "Welcome"
+        with pytest.raises(OperationalError, match="database is locked"):
+            second.execute(update(LoyaltyProgram).values(name="Second"))
+        second.rollback()
+        first.commit()
+        second.execute(update(LoyaltyProgram).values(name="Second"))
+        second.commit()
+    with Session(engine) as check:
+        assert check.scalar(select(LoyaltyProgram.name).limit(1)) == "Second"
+
+
+def test_two_draws_take_different_codes(engine, shop):
+    with Session(engine) as first, Session(engine) as second:
+        program = first.get_one(LoyaltyProgram, shop.personal_id)
+        alice = first.scalars(
+            select(Profile).where(Profile.profile_id == shop.profiles["alice"])
+        ).one()
+        assert claim_free_code(first, program, alice, utcnow()).code == "FREE-1"
+        program2 = second.get_one(LoyaltyProgram, shop.personal_id)
+        bob = second.scalars(
+            select(Profile).where(Profile.profile_id == shop.profiles["bob"])
+        ).one()
+        with pytest.raises(OperationalError, match="database is locked"):
+            claim_free_code(second, program2, bob, utcnow())
+        second.rollback()
+        first.commit()
+        assert claim_free_code(second, program2, bob, utcnow()).code == "FREE-2"
+        second.commit()
+    with Session(engine) as check:
+        free = check.scalars(select(PromoCode.code).where(PromoCode.free)).all()
+    assert free == ["FREE-3"]
+
+
+def test_an_unknown_write_lock_setting_is_refused(database_url):
+    from promo_app import create_app
+
+    with pytest.raises(RuntimeError, match="PROMO_SQLITE_WRITE_LOCK"):
+        create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, "PROMO_SQLITE_WRITE_LOCK": "sometimes"}
+        )
