@@ -80,10 +80,8 @@ def test_import_reports_repeats_and_codes_the_program_had(session, shop):
 
 
 @pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
-def test_common_postgresql_url_spellings_run_the_app(database_url, scheme):
-    if not database_url.startswith("postgresql+psycopg://"):
-        pytest.skip("runs in the PostgreSQL pass (make test-postgresql)")
-    url = database_url.replace("postgresql+psycopg://", scheme, 1)
+def test_common_postgresql_url_spellings_run_the_app(postgres_url, scheme):
+    url = postgres_url.replace("postgresql+psycopg://", scheme, 1)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url})
     try:
         with app.app_context():
