@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from promo_app.engine import begin_read_only
 from promo_app.models import LoyaltyProgram
 
+# SQLite's own locking rules (PostgreSQL locks rows): left out of the PostgreSQL pass.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def app_config():
@@ -20,8 +23,6 @@ def app_config():
 def engine(app, shop):
     with app.app_context():
         engine = app.extensions["promo"].engine
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's own locking rules (PostgreSQL locks rows); runs in the SQLite pass")
     return engine
 
 
