@@ -147,6 +147,13 @@ def app(database_url, app_config):
 
 
 @pytest.fixture
+def engine(app):
+    """The app's promo engine, for tests that open sessions of their own beside the app's."""
+    with app.app_context():
+        return app.extensions["promo"].engine
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -19,13 +19,6 @@ def app_config():
     return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200}
 
 
-@pytest.fixture
-def engine(app, shop):
-    with app.app_context():
-        engine = app.extensions["promo"].engine
-    return engine
-
-
 def test_a_writer_holds_the_write_lock_from_its_first_statement(engine, shop):
     """BEGIN IMMEDIATE: a second writer waits (here up to the busy timeout), never
     slipping in between the first one's read and its write."""

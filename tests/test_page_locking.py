@@ -39,9 +39,7 @@ def program_id(app):
         "/admin/programs/{id}/export.csv",
     ],
 )
-def test_page_reads_while_another_process_holds_the_write_lock(app, client, program_id, path):
-    with app.app_context():
-        engine = app.extensions["promo"].engine
+def test_page_reads_while_another_process_holds_the_write_lock(engine, client, program_id, path):
     with Session(engine) as writer:
         writer.execute(update(LoyaltyProgram).values(name="Renamed"))  # holds the lock
         response = client.get(path.format(id=program_id))

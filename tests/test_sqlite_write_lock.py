@@ -20,13 +20,6 @@ def app_config():
     return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200, "PROMO_SQLITE_WRITE_LOCK": "first-write"}
 
 
-@pytest.fixture
-def engine(app, shop):
-    with app.app_context():
-        engine = app.extensions["promo"].engine
-    return engine
-
-
 def test_reads_before_a_write_take_no_lock(engine, shop):
     with Session(engine) as reader, Session(engine) as writer:
         assert reader.scalar(select(LoyaltyProgram.name).limit(1)) == "Welcome"
