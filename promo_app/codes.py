@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Insert,
+    Select,
     Update,
     bindparam,
     delete,
@@ -20,18 +21,22 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .engine import DirectStatement, promo_connection
 from .errors import (
     AlreadyAttached,
     CodeExpired,
+    DatabaseNotFound,
     LoyaltyProgramNotFound,
     NoCodesAvailable,
     NotAttached,
     PromoCodeNotFound,
 )
-from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
+from .models import Attachment, Database, LoyaltyProgram, PromoCode, utcnow
+from .profiles import ProfileRef
 
 MAX_CODE_LENGTH = 255
 
@@ -82,6 +87,39 @@ def get_program(session: Session, loyalty_id: int) -> LoyaltyProgram:
     return program
 
 
+class ProgramRef(NamedTuple):
+    """A loyalty program as a call needs it: its id and the kind of code it makes."""
+
+    id: int
+    universal: bool
+
+
+def _targets_query() -> Select:
+    """Build once the lookup of a call's database and program: one statement, two answers."""
+    databases, programs = Database.__table__, LoyaltyProgram.__table__
+    program = programs.c.id == bindparam("loyalty_id")
+    return select(
+        select(databases.c.id).where(databases.c.id == bindparam("db_id")).scalar_subquery(),
+        select(programs.c.id).where(program).scalar_subquery(),
+        select(programs.c.universal).where(program).scalar_subquery(),
+    )
+
+
+_TARGETS_QUERY = DirectStatement(_targets_query())
+
+
+def find_targets(connection: Connection, db_id: int, loyalty_id: int) -> ProgramRef:
+    """Check that database `db_id` and program `loyalty_id` exist; return the program."""
+    [(found_db, found_program, universal)] = _TARGETS_QUERY.rows(
+        connection, {"db_id": db_id, "loyalty_id": loyalty_id}
+    )
+    if found_db is None:
+        raise DatabaseNotFound()
+    if found_program is None:
+        raise LoyaltyProgramNotFound()
+    return ProgramRef(found_program, bool(universal))
+
+
 def is_expired(code: PromoCode, now: datetime) -> bool:
     return code.expire_date is not None and code.expire_date <= now
 
@@ -106,8 +144,8 @@ class AttachResult:
 
 def attach_code(
     session: Session,
-    program: LoyaltyProgram,
-    profile: Profile,
+    program: ProgramRef,
+    profile: ProfileRef,
     code: str | None,
     now: datetime | None = None,
 ) -> AttachResult:
@@ -183,27 +221,31 @@ def _claim_statements() -> tuple[Update, Insert]:
     return take, attach
 
 
-_TAKE_OLDEST_FREE, _ATTACH_TAKEN = _claim_statements()
+_TAKE_OLDEST_FREE, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
 
 
 def claim_free_code(
-    session: Session, program: LoyaltyProgram, profile: Profile, now: datetime
+    session: Session, program: ProgramRef, profile: ProfileRef, now: datetime
 ) -> AttachResult:
     """Take the oldest free, unexpired personal code of `program` and attach it."""
-    taken = session.execute(_TAKE_OLDEST_FREE, {"program_id": program.id, "now": now}).first()
-    if taken is None:
+    connection = promo_connection(session)
+    taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": program.id, "now": now})
+    if not taken:
         raise NoCodesAvailable()
-    session.execute(_ATTACH_TAKEN, {"taken_id": taken.id, "profile": profile.id, "now": now})
-    return AttachResult(taken.code, program.id, profile.profile_id, now)
+    [(taken_id, code)] = taken
+    _ATTACH_TAKEN.rows(connection, {"taken_id": taken_id, "profile": profile.id, "now": now})
+    return AttachResult(code, program.id, profile.profile_id, now)
 
 
-def find_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode | None:
+def find_code(
+    session: Session, program: LoyaltyProgram | ProgramRef, code: str
+) -> PromoCode | None:
     return session.scalar(
         select(PromoCode).where(PromoCode.loyalty_id == program.id, PromoCode.code == code)
     )
 
 
-def find_or_create_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode:
+def find_or_create_code(session: Session, program: ProgramRef, code: str) -> PromoCode:
     """Return `code` of `program`, creating it as the program's default kind if missing."""
     promo = find_code(session, program, code)
     if promo is not None:
@@ -243,7 +285,7 @@ def _attachment_of(session: Session, code_id: int, profile_pk: int) -> Attachmen
     )
 
 
-def _result(promo: PromoCode, profile: Profile, attached: datetime) -> AttachResult:
+def _result(promo: PromoCode, profile: ProfileRef, attached: datetime) -> AttachResult:
     return AttachResult(promo.code, promo.loyalty_id, profile.profile_id, attached)
 
 
@@ -387,7 +429,7 @@ def _insert_batch(
 # Looking codes up and changing them ---------------------------------------------------------
 
 
-def get_code(session: Session, program: LoyaltyProgram, code: str) -> PromoCode:
+def get_code(session: Session, program: LoyaltyProgram | ProgramRef, code: str) -> PromoCode:
     """Return `code` of `program`, or fail with Promo code not found."""
     promo = find_code(session, program, code)
     if promo is None:
@@ -464,7 +506,7 @@ def update_code(
     session.flush()
 
 
-def detach_code(session: Session, promo: PromoCode, profile: Profile) -> None:
+def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None:
     """Remove `profile`'s attachment of `promo`; a personal code goes back to the pool.
 
     A personal code that goes back to the pool is unused again: its activation is cleared,

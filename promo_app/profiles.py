@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from .engine import DirectStatement
 from .errors import DatabaseNotFound, IncorrectRequest, ProfileNotFound, SeveralProfilesMatch
 from .models import CustomField, Database, Profile, ProfileFieldValue
 
@@ -42,39 +45,66 @@ def get_database(session: Session, db_id: int) -> Database:
     return database
 
 
-def get_custom_field(session: Session, database: Database, name: str) -> CustomField:
-    """Return the custom field `name` that `database` declares, or fail with a 400."""
-    field = session.scalar(
-        select(CustomField).where(CustomField.db_id == database.id, CustomField.name == name)
+class ProfileRef(NamedTuple):
+    """A profile as a call needs it: its row id and the id shops know it by."""
+
+    id: int
+    profile_id: str
+
+
+def _profile_queries() -> tuple[dict[str, DirectStatement], DirectStatement, DirectStatement]:
+    """Build the profile lookups once, one per matching mode; a call binds its values.
+
+    Each asks for two rows: a second one means the identifier is not unique.
+    """
+    profiles, values = Profile.__table__, ProfileFieldValue.__table__
+    fields = CustomField.__table__
+    wanted = select(profiles.c.id, profiles.c.profile_id).limit(2)
+    in_database = profiles.c.db_id == bindparam("db_id")
+    by_mode = {
+        "profile_id": wanted.where(in_database, profiles.c.profile_id == bindparam("value")),
+        "email": wanted.where(in_database, profiles.c.email_key == bindparam("value")),
+        "phone": wanted.where(in_database, profiles.c.phone_key == bindparam("value")),
+    }
+    by_custom = wanted.join(values, values.c.profile_pk == profiles.c.id).where(
+        in_database,
+        values.c.field_id == bindparam("field_id"),
+        values.c.value == bindparam("value"),
     )
-    if field is None:
-        raise IncorrectRequest(
-            {"field_name": [f"Database {database.id} declares no custom field {name!r}."]}
-        )
-    return field
+    custom_field = select(fields.c.id).where(
+        fields.c.db_id == bindparam("db_id"), fields.c.name == bindparam("name")
+    )
+    return (
+        {mode: DirectStatement(query) for mode, query in by_mode.items()},
+        DirectStatement(by_custom),
+        DirectStatement(custom_field),
+    )
 
 
-def find_profile(session: Session, database: Database, key: ProfileKey) -> Profile:
-    """Return the one profile of `database` that `key` names."""
-    if key.mode == "profile_id":
-        query = select(Profile).where(Profile.profile_id == key.value)
-    elif key.mode == "email":
-        query = select(Profile).where(Profile.email_key == email_key(key.value))
-    elif key.mode == "phone":
-        query = select(Profile).where(Profile.phone_key == phone_key(key.value))
+_PROFILE_BY_MODE, _PROFILE_BY_CUSTOM, _CUSTOM_FIELD_ID = _profile_queries()
+_KEY_OF_MODE = {"profile_id": str, "email": email_key, "phone": phone_key}
+
+
+def find_profile(connection: Connection, db_id: int, key: ProfileKey) -> ProfileRef:
+    """Return the one profile of database `db_id` that `key` names."""
+    if key.mode == "custom":
+        name = key.field_name or ""
+        fields = _CUSTOM_FIELD_ID.rows(connection, {"db_id": db_id, "name": name})
+        if not fields:
+            raise IncorrectRequest(
+                {"field_name": [f"Database {db_id} declares no custom field {name!r}."]}
+            )
+        query = _PROFILE_BY_CUSTOM
+        params = {"db_id": db_id, "field_id": fields[0][0], "value": key.value}
     else:
-        field = get_custom_field(session, database, key.field_name or "")
-        query = (
-            select(Profile)
-            .join(ProfileFieldValue, ProfileFieldValue.profile_pk == Profile.id)
-            .where(ProfileFieldValue.field_id == field.id, ProfileFieldValue.value == key.value)
-        )
-    matches = session.scalars(query.where(Profile.db_id == database.id).limit(2)).all()
+        query = _PROFILE_BY_MODE[key.mode]
+        params = {"db_id": db_id, "value": _KEY_OF_MODE[key.mode](key.value)}
+    matches = query.rows(connection, params)
     if not matches:
         raise ProfileNotFound()
     if len(matches) > 1:
         raise SeveralProfilesMatch()
-    return matches[0]
+    return ProfileRef(*matches[0])
 
 
 def add_profile(

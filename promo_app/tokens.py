@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
+from .engine import DirectStatement
 from .errors import AccessDenied, IncorrectRequest, InvalidToken, TokenRequired
 from .models import ApiToken, TokenScope, utcnow
 from .profiles import get_database
@@ -39,27 +42,38 @@ def revoke_token(session: Session, name: str) -> ApiToken:
     return token
 
 
-def authenticate(session: Session, secret: str | None) -> ApiToken:
-    """Return the live token whose secret is `secret`."""
+@dataclass(frozen=True)
+class Grant:
+    """What a live token allows: the databases it is limited to (none listed: all of them)."""
+
+    token_id: int
+    db_ids: frozenset[int]
+
+
+def _token_query():
+    """Build the token check once: the token and its scopes in one statement, bound per call."""
+    tokens, scopes = ApiToken.__table__, TokenScope.__table__
+    return (
+        select(tokens.c.id, scopes.c.db_id)
+        .select_from(tokens.outerjoin(scopes, scopes.c.token_id == tokens.c.id))
+        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked.is_(None))
+    )
+
+
+_TOKEN_QUERY = DirectStatement(_token_query())
+
+
+def authenticate(connection: Connection, secret: str | None) -> Grant:
+    """Return what the live token whose secret is `secret` allows."""
     if not secret:
         raise TokenRequired()
-    # The scopes come in the same query: every call checks them next.
-    token = (
-        session.scalars(
-            select(ApiToken)
-            .options(joinedload(ApiToken.scopes))
-            .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked.is_(None))
-        )
-        .unique()
-        .first()
-    )
-    if token is None:
+    rows = _TOKEN_QUERY.rows(connection, {"token_hash": hash_token(secret)})
+    if not rows:
         raise InvalidToken()
-    return token
+    return Grant(rows[0][0], frozenset(db_id for _token, db_id in rows if db_id is not None))
 
 
-def check_database_access(token: ApiToken, db_id: int) -> None:
+def check_database_access(grant: Grant, db_id: int) -> None:
     """Refuse a token limited to other databases than `db_id`."""
-    allowed = {scope.db_id for scope in token.scopes}
-    if allowed and db_id not in allowed:
+    if grant.db_ids and db_id not in grant.db_ids:
         raise AccessDenied()

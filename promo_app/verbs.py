@@ -20,11 +20,12 @@ from .codes import (
     ImportLine,
     ImportReport,
     attach_code,
+    find_targets,
     get_program,
 )
-from .models import ApiToken
-from .profiles import ProfileKey, find_profile, get_database
-from .tokens import check_database_access
+from .engine import promo_connection
+from .profiles import ProfileKey, find_profile
+from .tokens import Grant, check_database_access
 
 # What `import` says about each code: (error, error_text). Stable, as error_text is.
 IMPORTED = (0, "Successful operation")
@@ -35,7 +36,7 @@ IMPORT_OUTCOMES = (IMPORTED, IMPORT_DUPLICATE, IMPORT_INVALID)
 
 def attach(
     session: Session,
-    token: ApiToken,
+    token: Grant,
     *,
     db_id: int,
     loyalty_id: int,
@@ -44,9 +45,9 @@ def attach(
 ) -> AttachResult:
     """Attach `code`, or a free code of the program, to the profile `profile_key` names."""
     check_database_access(token, db_id)
-    database = get_database(session, db_id)
-    program = get_program(session, loyalty_id)
-    profile = find_profile(session, database, profile_key)
+    connection = promo_connection(session)
+    program = find_targets(connection, db_id, loyalty_id)
+    profile = find_profile(connection, db_id, profile_key)
     return attach_code(session, program, profile, code)
 
 
@@ -62,7 +63,7 @@ class ImportResult:
 
 def import_(
     session: Session,
-    token: ApiToken,
+    token: Grant,
     *,
     loyalty_id: int,
     codes_given: list[str | None],
@@ -95,13 +96,13 @@ def import_(
     )
 
 
-def get(session: Session, token: ApiToken, *, loyalty_id: int, code: str) -> dict[str, Any]:
+def get(session: Session, token: Grant, *, loyalty_id: int, code: str) -> dict[str, Any]:
     """Describe `code` of the program."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
     return codes.code_state(session, promo)
 
 
-def activate(session: Session, token: ApiToken, *, loyalty_id: int, code: str) -> dict[str, Any]:
+def activate(session: Session, token: Grant, *, loyalty_id: int, code: str) -> dict[str, Any]:
     """Mark an attached code used; answer its state."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
     codes.activate_code(session, promo)
@@ -110,7 +111,7 @@ def activate(session: Session, token: ApiToken, *, loyalty_id: int, code: str) -
 
 def update(
     session: Session,
-    token: ApiToken,
+    token: Grant,
     *,
     loyalty_id: int,
     code: str,
@@ -125,7 +126,7 @@ def update(
 
 def detach(
     session: Session,
-    token: ApiToken,
+    token: Grant,
     *,
     db_id: int,
     loyalty_id: int,
@@ -134,16 +135,16 @@ def detach(
 ) -> dict[str, Any]:
     """Remove the attachment of `code` to the profile `profile_key` names; answer its state."""
     check_database_access(token, db_id)
-    database = get_database(session, db_id)
-    program = get_program(session, loyalty_id)
-    profile = find_profile(session, database, profile_key)
+    connection = promo_connection(session)
+    program = find_targets(connection, db_id, loyalty_id)
+    profile = find_profile(connection, db_id, profile_key)
     promo = codes.get_code(session, program, code)
     codes.detach_code(session, promo, profile)
     return codes.code_state(session, promo)
 
 
 def export_all(
-    session: Session, token: ApiToken, *, loyalty_id: int, batch_size: int = 2000
+    session: Session, token: Grant, *, loyalty_id: int, batch_size: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """Check the program now, then return an iterator over all its codes, read in batches.
 

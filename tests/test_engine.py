@@ -16,10 +16,10 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture
 def app_config():
-    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200}
+    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200, "PROMO_SQLITE_WRITE_LOCK": "transaction"}
 
 
-def test_a_writer_holds_the_write_lock_from_its_first_statement(engine, shop):
+def test_in_transaction_mode_a_writer_holds_the_write_lock_from_its_first_statement(engine, shop):
     """BEGIN IMMEDIATE: a second writer waits (here up to the busy timeout), never
     slipping in between the first one's read and its write."""
     with Session(engine) as first, Session(engine) as second:

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..engine import promo_connection
 from ..errors import (
     IncorrectRequest,
     InternalError,
@@ -44,7 +45,7 @@ def load(schema: Schema) -> dict[str, Any]:
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
-    token = authenticate(session(), secret)
+    token = authenticate(promo_connection(session()), secret)
     try:
         args = schema.load(params)
     except ValidationError as error:
