@@ -21,11 +21,11 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .engine import DirectStatement, promo_connection
+from .engine import DirectStatement
 from .errors import (
     AlreadyAttached,
     CodeExpired,
@@ -143,7 +143,7 @@ class AttachResult:
 
 
 def attach_code(
-    session: Session,
+    connection: Connection,
     program: ProgramRef,
     profile: ProfileRef,
     code: str | None,
@@ -156,35 +156,39 @@ def attach_code(
     """
     now = now or utcnow()
     if code is None:
-        return claim_free_code(session, program, profile, now)
-    promo = find_or_create_code(session, program, code)
-    existing = _attachment_of(session, promo.id, profile.id)
-    if existing is not None:
-        return _result(promo, profile, existing.attached)
+        return claim_free_code(connection, program, profile, now)
+    promo = find_or_create_code(connection, program, code)
+    attached = _attached_at(connection, promo.id, profile.id)
+    if attached is not None:
+        return AttachResult(promo.code, program.id, profile.profile_id, attached)
     if not promo.universal and not promo.free:
         raise AlreadyAttached()
     if is_expired(promo, now):
         raise CodeExpired()
-    if not promo.universal and not _take(session, promo.id):
+    if not promo.universal and not _take(connection, promo.id):
         # Another call took it between our read and our write (PostgreSQL's row lock
         # made us wait for it); answer as if we had come second, which we did.
-        existing = _attachment_of(session, promo.id, profile.id)
-        if existing is not None:
-            return _result(promo, profile, existing.attached)
+        attached = _attached_at(connection, promo.id, profile.id)
+        if attached is not None:
+            return AttachResult(promo.code, program.id, profile.profile_id, attached)
         raise AlreadyAttached()
     try:
-        with session.begin_nested():
-            attachment = Attachment(
-                code_id=promo.id, profile_pk=profile.id, personal=not promo.universal, attached=now
+        with connection.begin_nested():
+            connection.execute(
+                insert(Attachment.__table__).values(
+                    code_id=promo.id,
+                    profile_pk=profile.id,
+                    personal=not promo.universal,
+                    attached=now,
+                )
             )
-            session.add(attachment)
     except IntegrityError:
         # A concurrent call attached the same universal code to the same profile.
-        existing = _attachment_of(session, promo.id, profile.id)
-        if existing is None:
+        attached = _attached_at(connection, promo.id, profile.id)
+        if attached is None:
             raise
-        return _result(promo, profile, existing.attached)
-    return _result(promo, profile, now)
+        return AttachResult(promo.code, program.id, profile.profile_id, attached)
+    return AttachResult(promo.code, program.id, profile.profile_id, now)
 
 
 def _claim_statements() -> tuple[Update, Insert]:
@@ -225,10 +229,9 @@ _TAKE_OLDEST_FREE, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
 
 
 def claim_free_code(
-    session: Session, program: ProgramRef, profile: ProfileRef, now: datetime
+    connection: Connection, program: ProgramRef, profile: ProfileRef, now: datetime
 ) -> AttachResult:
     """Take the oldest free, unexpired personal code of `program` and attach it."""
-    connection = promo_connection(session)
     taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": program.id, "now": now})
     if not taken:
         raise NoCodesAvailable()
@@ -245,48 +248,58 @@ def find_code(
     )
 
 
-def find_or_create_code(session: Session, program: ProgramRef, code: str) -> PromoCode:
-    """Return `code` of `program`, creating it as the program's default kind if missing."""
-    promo = find_code(session, program, code)
+_CODE_COLUMNS = (
+    PromoCode.__table__.c.id,
+    PromoCode.__table__.c.code,
+    PromoCode.__table__.c.universal,
+    PromoCode.__table__.c.free,
+    PromoCode.__table__.c.expire_date,
+)
+
+
+def find_or_create_code(connection: Connection, program: ProgramRef, code: str) -> Row:
+    """Return `code` of `program` (id, code, universal, free, expire_date), creating it as
+    the program's default kind if missing."""
+    codes = PromoCode.__table__
+    query = select(*_CODE_COLUMNS).where(codes.c.loyalty_id == program.id, codes.c.code == code)
+    promo = connection.execute(query).first()
     if promo is not None:
         return promo
     try:
-        with session.begin_nested():
-            promo = PromoCode(
-                loyalty_id=program.id,
-                code=code,
-                universal=program.universal,
-                free=not program.universal,
+        with connection.begin_nested():
+            connection.execute(
+                insert(codes).values(
+                    loyalty_id=program.id,
+                    code=code,
+                    universal=program.universal,
+                    free=not program.universal,
+                )
             )
-            session.add(promo)
     except IntegrityError:
-        # Created by a concurrent call since we looked: use that one.
-        promo = find_code(session, program, code)
-        if promo is None:
-            raise
-    return promo
+        pass  # created by a concurrent call since we looked: use that one
+    return connection.execute(query).one()
 
 
-def _take(session: Session, code_id: int) -> bool:
+def _take(connection: Connection, code_id: int) -> bool:
     """Mark a personal code as no longer free, if it still is."""
-    row = session.execute(
-        update(PromoCode)
-        .where(PromoCode.id == code_id, PromoCode.free)
+    codes = PromoCode.__table__
+    row = connection.execute(
+        update(codes)
+        .where(codes.c.id == code_id, codes.c.free)
         .values(free=False)
-        .returning(PromoCode.id)
-        .execution_options(synchronize_session=False)
+        .returning(codes.c.id)
     ).first()
     return row is not None
 
 
-def _attachment_of(session: Session, code_id: int, profile_pk: int) -> Attachment | None:
-    return session.scalar(
-        select(Attachment).where(Attachment.code_id == code_id, Attachment.profile_pk == profile_pk)
-    )
-
-
-def _result(promo: PromoCode, profile: ProfileRef, attached: datetime) -> AttachResult:
-    return AttachResult(promo.code, promo.loyalty_id, profile.profile_id, attached)
+def _attached_at(connection: Connection, code_id: int, profile_pk: int) -> datetime | None:
+    """When `code_id` was attached to the profile `profile_pk`, if it is."""
+    attachments = Attachment.__table__
+    return connection.execute(
+        select(attachments.c.attached).where(
+            attachments.c.code_id == code_id, attachments.c.profile_pk == profile_pk
+        )
+    ).scalar()
 
 
 # Importing ------------------------------------------------------------------------------

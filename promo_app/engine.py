@@ -231,6 +231,10 @@ class DirectStatement:
         values = {**defaults, **params}
         for name, process in processors.items():
             values[name] = process(values[name])
+        if not connection.in_transaction():
+            # Begin as SQLAlchemy's own execute would, so that the statements of a call are
+            # one transaction, committed or rolled back as the connection says.
+            connection.begin()
         driver_error = connection.dialect.loaded_dbapi.Error
         cursor = connection.connection.cursor()
         try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import codes
@@ -35,7 +36,7 @@ IMPORT_OUTCOMES = (IMPORTED, IMPORT_DUPLICATE, IMPORT_INVALID)
 
 
 def attach(
-    session: Session,
+    connection: Connection,
     token: Grant,
     *,
     db_id: int,
@@ -43,12 +44,16 @@ def attach(
     profile_key: ProfileKey,
     code: str | None = None,
 ) -> AttachResult:
-    """Attach `code`, or a free code of the program, to the profile `profile_key` names."""
+    """Attach `code`, or a free code of the program, to the profile `profile_key` names.
+
+    It runs on a plain connection of the promo engine, not a session: the call the shops
+    make most, it uses no ORM objects, and the session's bookkeeping would cost as much
+    as the database's own work.
+    """
     check_database_access(token, db_id)
-    connection = promo_connection(session)
     program = find_targets(connection, db_id, loyalty_id)
     profile = find_profile(connection, db_id, profile_key)
-    return attach_code(session, program, profile, code)
+    return attach_code(connection, program, profile, code)
 
 
 @dataclass

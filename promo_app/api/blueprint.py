@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 from marshmallow import Schema, ValidationError
+from sqlalchemy.engine import Connection
 from werkzeug.exceptions import HTTPException
 
 from ..engine import promo_connection
@@ -35,17 +36,18 @@ def session():
     return current_promo().db.session
 
 
-def load(schema: Schema) -> dict[str, Any]:
+def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]:
     """Read the request's parameters, check its token, then validate them with `schema`.
 
     The token is checked before anything else, so a caller without one learns nothing
     about the parameters a verb takes. Returns the parameters with `api_token` added.
+    The token is read on `connection`, or by default in the session's transaction.
     """
     params = read_params()
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
-    token = authenticate(promo_connection(session()), secret)
+    token = authenticate(connection or promo_connection(session()), secret)
     try:
         args = schema.load(params)
     except ValidationError as error:

@@ -6,6 +6,7 @@ from flask import current_app, jsonify, url_for
 
 from .. import verbs
 from ..engine import begin_read_only
+from ..extension import current_promo
 from .blueprint import bp, load, session
 from .openapi import build_document
 from .schemas import (
@@ -30,16 +31,18 @@ export_all_schema = ExportAllSchema()
 
 @bp.post("/promocodes/attach")
 def attach():
-    args = load(attach_schema)
-    result = verbs.attach(
-        session(),
-        args["api_token"],
-        db_id=args["db_id"],
-        loyalty_id=args["loyalty_id"],
-        profile_key=args["profile_key"],
-        code=args.get("code"),
-    )
-    session().commit()
+    # A connection of its own, rolled back when it closes unless committed (on an error too).
+    with current_promo().engine.connect() as connection:
+        args = load(attach_schema, connection)
+        result = verbs.attach(
+            connection,
+            args["api_token"],
+            db_id=args["db_id"],
+            loyalty_id=args["loyalty_id"],
+            profile_key=args["profile_key"],
+            code=args.get("code"),
+        )
+        connection.commit()
     if current_app.config["PROMO_ATTACH_NULL_DATA"]:
         return envelope(None)
     return envelope(result.as_data())
