@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_sqlalchemy import SQLAlchemy
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from .extension import PromoCodes
@@ -41,10 +43,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
+    app.session_interface = _SessionsSignedByOneSerializer()
     PromoCodes(SQLAlchemy()).init_app(app)
     app.register_error_handler(HTTPException, _api_http_error)
     app.add_url_rule("/", "home", _home)
     return app
+
+
+class _SessionsSignedByOneSerializer(SecureCookieSessionInterface):
+    """Flask's cookie sessions, with the signing serializer made once per secret key.
+
+    Flask makes it anew on every request, API calls included, which need no session:
+    a tenth of the time of a bare Flask view. The key and its fallbacks are the cache key,
+    so a changed key still takes effect.
+    """
+
+    _keys: tuple[Any, ...] | None = None
+    _serializer: URLSafeTimedSerializer | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if keys != self._keys:
+            self._serializer = super().get_signing_serializer(app)
+            self._keys = keys
+        return self._serializer
 
 
 def _home():

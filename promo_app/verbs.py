@@ -20,11 +20,15 @@ from .codes import (
     AttachResult,
     ImportLine,
     ImportReport,
+    ProgramRef,
     attach_code,
+    claim_free_code,
     find_targets,
     get_program,
 )
 from .engine import promo_connection
+from .errors import PromoError
+from .models import utcnow
 from .profiles import ProfileKey, find_profile
 from .tokens import Grant, check_database_access
 
@@ -48,11 +52,19 @@ def attach(
 
     It runs on a plain connection of the promo engine, not a session: the call the shops
     make most, it uses no ORM objects, and the session's bookkeeping would cost as much
-    as the database's own work.
+    as the database's own work. A pool draw checks that the database and the program
+    exist only when it fails: a profile of the database was found, and a code of the
+    program drawn, so both exist. The errors are the same, in the same order.
     """
     check_database_access(token, db_id)
+    try:
+        profile = find_profile(connection, db_id, profile_key)
+        if code is None:
+            return claim_free_code(connection, ProgramRef(loyalty_id, False), profile, utcnow())
+    except PromoError:
+        find_targets(connection, db_id, loyalty_id)  # a missing database or program first
+        raise
     program = find_targets(connection, db_id, loyalty_id)
-    profile = find_profile(connection, db_id, profile_key)
     return attach_code(connection, program, profile, code)
 
 

@@ -188,6 +188,17 @@ def test_a_deleted_admin_is_signed_out(signed_in, session):
     assert signed_in.get("/admin/").status_code == 302
 
 
+def test_a_new_secret_key_signs_everyone_out_and_an_old_one_kept_as_fallback_does_not(
+    app, signed_in
+):
+    assert signed_in.get("/admin/").status_code == 200
+    old_key = app.secret_key
+    app.secret_key = "a-new-secret-key"
+    assert signed_in.get("/admin/").status_code == 302
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert signed_in.get("/admin/").status_code == 200
+
+
 # CSRF ----------------------------------------------------------------------------------
 
 

@@ -154,9 +154,13 @@ def _parse_xml(raw: bytes) -> dict[str, Any]:
 def response_format() -> str:
     """Choose the answer's format: `format`, then Accept, then the body's kind, then JSON."""
     params = g.get("promo_params") or {}
-    for wanted in (params.get("format"), *request.args.getlist("format")):
-        if wanted in FORMATS:
-            return wanted
+    wanted = params.get("format")
+    if wanted in FORMATS:
+        return wanted
+    if request.query_string:
+        for wanted in request.args.getlist("format"):
+            if wanted in FORMATS:
+                return wanted
     if request.headers.get("Accept"):
         # An Accept header that prefers one of the two decides; */* prefers neither.
         accept = request.accept_mimetypes
