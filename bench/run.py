@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,12 +162,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
+def gunicorn(
+    app_spec: str, env: dict[str, str], workers: int = 2, timeout: int = 30
+) -> Iterator[int]:
     """Serve `app_spec` with gunicorn (sync workers) on a free loopback port."""
     port = free_port()
     log = open(OUT / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
-        [BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app_spec],
+        [
+            *(BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
+            *("--timeout", str(timeout), app_spec),
+        ],
         cwd=ROOT,
         env={**os.environ, "SECRET_KEY": "bench", **env},
         stdout=log,
@@ -414,21 +420,68 @@ def bench_import(args: argparse.Namespace) -> list[Row]:
 
 
 def bench_busy(args: argparse.Namespace) -> list[Row]:
-    """Attach p99 while a large import runs, against attach p99 when idle, under each
-    PROMO_SQLITE_WRITE_LOCK setting."""
-    return [busy_row(args, lock) for lock in ("transaction", "first-write")]
+    """Attach p99 while a large upload runs through the page (the issue's row), and while
+    `promo import-codes` runs, against attach p99 on the same server when idle."""
+    return [busy_row(args, "upload"), busy_row(args, "import-codes")]
 
 
-def busy_row(args: argparse.Namespace, write_lock: str) -> Row:
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def page_upload(port: int, shop: Shop, path: Path) -> str:
+    """Sign in to the page as the bench admin and upload `path` to the import program;
+    return the report page."""
+    import requests
+
+    site = f"http://127.0.0.1:{port}/admin"
+    with requests.Session() as browser:
+        form = browser.get(f"{site}/login", timeout=30).text
+        signed_in = browser.post(
+            f"{site}/login",
+            data={
+                "csrf_token": CSRF_FIELD.search(form)[1],
+                "name": "bench",
+                "password": BENCH_ADMIN_PASSWORD,
+            },
+            timeout=30,
+        )
+        signed_in.raise_for_status()
+        upload_url = f"{site}/programs/{shop.import_loyalty_id}/upload"
+        form = browser.get(upload_url, timeout=30).text
+        with open(path, "rb") as file:
+            report = browser.post(
+                upload_url,
+                data={"csrf_token": CSRF_FIELD.search(form)[1]},
+                files={"file": (path.name, file, "text/plain")},
+                timeout=1800,
+            )
+        report.raise_for_status()
+        return report.text
+
+
+BENCH_ADMIN_PASSWORD = "bench-password"
+FLASK_PROMO = (BIN / "flask", "--app", "wsgi", "promo")
+
+
+def busy_row(args: argparse.Namespace, source: str) -> Row:
     path = codes_file(args.codes)
-    shop = make_shop(sqlite_url(f"busy-{write_lock}.db"), free_codes=args.pool)
+    shop = make_shop(sqlite_url(f"busy-{source}.db"), free_codes=args.pool)
     body = shop.attach_body()
-    env = {"DATABASE_URL": shop.url, "PROMO_SQLITE_WRITE_LOCK": write_lock}
+    env = {"DATABASE_URL": shop.url}
+    run_env = {**os.environ, "SECRET_KEY": "bench", **env}
+    subprocess.run(
+        [*FLASK_PROMO, "create-admin", "bench", "--password", BENCH_ADMIN_PASSWORD],
+        cwd=ROOT,
+        env=run_env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     pause = 0.01
     idle: list[float] = []
     busy: list[float] = []
     statuses: list[int] = []
-    with gunicorn("wsgi:app", env) as port:
+    # An upload of a million codes takes longer than gunicorn's default 30 s worker timeout.
+    with gunicorn("wsgi:app", env, timeout=1800) as port:
         for _ in range(20):
             post(port, body)
         for _ in range(500):
@@ -437,27 +490,48 @@ def busy_row(args: argparse.Namespace, write_lock: str) -> Row:
             idle.append(seconds)
             time.sleep(pause)
         started = time.perf_counter()
-        importer = subprocess.Popen(
-            import_command(shop, path),
-            cwd=ROOT,
-            env={**os.environ, "SECRET_KEY": "bench", **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while importer.poll() is None:
+        if source == "upload":
+            outcome: dict[str, object] = {}
+
+            def upload() -> None:
+                try:
+                    outcome["report"] = page_upload(port, shop, path)
+                except Exception as error:  # reported below, in the main thread
+                    outcome["error"] = error
+
+            worker = threading.Thread(target=upload)
+            worker.start()
+            running = worker.is_alive
+        else:
+            importer = subprocess.Popen(
+                import_command(shop, path),
+                cwd=ROOT,
+                env=run_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+            def running() -> bool:
+                return importer.poll() is None
+
+        while running():
             status, seconds = post(port, body)
             statuses.append(status)
             busy.append(seconds)
             time.sleep(pause)
         import_time = time.perf_counter() - started
-        assert importer.returncode == 0, "the import failed"
+        if source == "upload":
+            worker.join()
+            assert "error" not in outcome, f"the upload failed: {outcome.get('error')}"
+        else:
+            assert importer.returncode == 0, "the import failed"
     bad = [status for status in statuses if status != 200]
     assert not bad, f"{len(bad)} attach calls failed: {sorted(set(bad))}"
     assert count_codes(shop.url, shop.import_loyalty_id) == args.codes
     idle_p99, busy_p99 = percentile(idle, 0.99) * 1000, percentile(busy, 0.99) * 1000
+    what = "the page's upload" if source == "upload" else "promo import-codes"
     return Row(
-        f"attach p99 during a {args.codes:,}-code import-codes "
-        f"(PROMO_SQLITE_WRITE_LOCK={write_lock})",
+        f"attach p99 while {what} imports {args.codes:,} codes (gunicorn -w 2)",
         f"{busy_p99:.1f} ms (p50 {percentile(busy, 0.5) * 1000:.1f}, max "
         f"{max(busy) * 1000:.0f}; {len(busy)} calls over {import_time:.0f} s)",
         f"{idle_p99:.1f} ms idle (p50 {percentile(idle, 0.5) * 1000:.1f}; {len(idle)} calls)",
