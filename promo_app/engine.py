@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -205,46 +206,63 @@ class DirectStatement:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict, dict]] = {}
+        self._plans: dict[str, _DirectPlan] = {}
 
-    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict, dict]:
-        found = self._compiled.get(dialect.name)
-        if found is None:
+    def _plan(self, dialect: Any) -> _DirectPlan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
             compiled = self.statement.compile(dialect=dialect)
             if compiled.post_compile_params or compiled.literal_execute_params:
                 raise TypeError("A DirectStatement cannot have parameters rendered at run time.")
             binds = compiled.binds
-            defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
             processors = {}
             for name, bind in binds.items():
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     processors[name] = process
-            positional = compiled.positiontup if compiled.positional else None
-            found = (str(compiled), tuple(positional) if positional else None, defaults, processors)
-            self._compiled[dialect.name] = found
-        return found
+            plan = _DirectPlan(
+                sql=str(compiled),
+                names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+                defaults={name: bind.value for name, bind in binds.items() if not bind.required},
+                processors=processors,
+                driver_error=dialect.loaded_dbapi.Error,
+            )
+            self._plans[dialect.name] = plan
+        return plan
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
         """Run the statement with `params`; return all the rows it gives."""
-        sql, names, defaults, processors = self._compile(connection.dialect)
-        values = {**defaults, **params}
-        for name, process in processors.items():
+        plan = self._plan(connection.dialect)
+        values = {**plan.defaults, **params}
+        for name, process in plan.processors.items():
             values[name] = process(values[name])
         if not connection.in_transaction():
             # Begin as SQLAlchemy's own execute would, so that the statements of a call are
             # one transaction, committed or rolled back as the connection says.
             connection.begin()
-        driver_error = connection.dialect.loaded_dbapi.Error
         cursor = connection.connection.cursor()
         try:
             before = _BEFORE_DIRECT_STATEMENT.get(connection.engine)
             if before is not None:
-                before(connection, cursor, sql)
-            cursor.execute(sql, tuple(values[name] for name in names) if names else values)
+                before(connection, cursor, plan.sql)
+            if plan.names is None:
+                cursor.execute(plan.sql, values)
+            else:
+                cursor.execute(plan.sql, [values[name] for name in plan.names])
             return cursor.fetchall() if cursor.description else []
-        except driver_error as error:
+        except plan.driver_error as error:
             # As SQLAlchemy raises it: IntegrityError, OperationalError ("database is locked").
-            raise DBAPIError.instance(sql, values, error, driver_error) from error
+            raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
         finally:
             cursor.close()
+
+
+@dataclass(frozen=True)
+class _DirectPlan:
+    """A DirectStatement as compiled for one dialect."""
+
+    sql: str
+    names: tuple[str, ...] | None  # the order of the parameters, for a positional driver
+    defaults: dict[str, Any]  # values given in the statement itself (LIMIT 2, free=False)
+    processors: dict[str, Callable[[Any], Any]]
+    driver_error: type[Exception]
