@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    Connection,
     Dialect,
     Insert,
     Select,
@@ -459,7 +458,7 @@ class _BatchWriter:
                 rows.append(
                     (self.program_id, code, None if expire is None else convert(expire), created)
                 )
-        if rows and not self._insert_all(connection, rows):
+        if rows and not self._insert_all(rows):
             _insert_exactly(
                 self.session,
                 self.program_id,
@@ -473,13 +472,15 @@ class _BatchWriter:
         for item, message in problems:
             self.report.record(item, DUPLICATED, message)
 
-    def _insert_all(self, connection: Connection, rows: list[tuple[Any, ...]]) -> bool:
+    def _insert_all(self, rows: list[tuple[Any, ...]]) -> bool:
         """Insert `rows` in a savepoint; keep them and say True if every one was inserted."""
         parameters: list[Any] = rows
         if not self.positional:
             parameters = [dict(zip(_ROW, row, strict=True)) for row in rows]
         savepoint = self.session.begin_nested()
         try:
+            # Asked for after begin_nested: the session says SAVEPOINT when it hands it out.
+            connection = self.session.connection(bind_arguments={"mapper": PromoCode})
             inserted = connection.exec_driver_sql(self.insert_sql, parameters).rowcount
         except BaseException:
             savepoint.rollback()
