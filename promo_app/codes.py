@@ -402,10 +402,13 @@ def _new_codes_insert(dialect: Dialect, universal: bool) -> tuple[str, bool]:
 class _BatchWriter:
     """Insert an import's batches and say what became of each line.
 
-    A batch is one lookup of which of its codes the program has (no write lock needed)
-    and one executemany of the others, each once. If that inserts fewer rows than it
-    sent, a concurrent writer added some of them in between: the batch is rolled back
-    to its savepoint and inserted again the exact, slower way (`_insert_exactly`).
+    A batch's new codes are inserted by one executemany, each once (a set finds the
+    batch's repeats). Which of its codes are new is first assumed to be all of them, as
+    in most imports: if the insert's row count says otherwise, it is rolled back to its
+    savepoint, and from then on each batch first looks up which of its codes the
+    program has (one SELECT, which needs no write lock). Should that insert still come
+    short, a concurrent writer added one of its codes since the lookup: the batch is
+    rolled back again and inserted the exact, slower way (`_insert_exactly`).
     """
 
     def __init__(
@@ -421,6 +424,7 @@ class _BatchWriter:
         self.universal = universal
         self.first_new_id = first_new_id
         self.report = report
+        self.look_up_first = False
         dialect = session.get_bind(PromoCode).dialect
         self.postgresql = dialect.name == "postgresql"
         self.lookup = _EXISTING_CODES["postgresql" if self.postgresql else "sqlite"]
@@ -429,17 +433,37 @@ class _BatchWriter:
         self.to_database = datetime_type.dialect_impl(dialect).bind_processor(dialect)
 
     def insert(self, batch: list[ImportLine]) -> None:
-        connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+        if not self.look_up_first:
+            rows, problems = self._rows(batch, {})
+            if not rows or self._insert_all(rows):
+                self._record(len(rows), problems)
+                return
+            self.look_up_first = True
+        rows, problems = self._rows(batch, self._existing(batch))
+        if rows and not self._insert_all(rows):
+            _insert_exactly(
+                self.session,
+                self.program_id,
+                batch,
+                self.universal,
+                self.first_new_id,
+                self.report,
+            )
+            return
+        self._record(len(rows), problems)
+
+    def _existing(self, batch: list[ImportLine]) -> dict[str, int]:
+        """Return the id of each of the batch's codes that the program has."""
         wanted = [item.raw for item in batch]
-        existing = dict(
-            connection.execute(
-                self.lookup,
-                {
-                    "program": self.program_id,
-                    "codes": wanted if self.postgresql else json.dumps(wanted),
-                },
-            ).all()
-        )
+        parameter = wanted if self.postgresql else json.dumps(wanted)
+        connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+        result = connection.execute(self.lookup, {"program": self.program_id, "codes": parameter})
+        return dict(result.all())
+
+    def _rows(
+        self, batch: list[ImportLine], existing: dict[str, int]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[ImportLine, str]]]:
+        """Split a batch into the rows of its new codes and its duplicates' messages."""
         convert = self.to_database or (lambda value: value)
         created = convert(utcnow())
         rows: list[tuple[Any, ...]] = []
@@ -458,17 +482,10 @@ class _BatchWriter:
                 rows.append(
                     (self.program_id, code, None if expire is None else convert(expire), created)
                 )
-        if rows and not self._insert_all(rows):
-            _insert_exactly(
-                self.session,
-                self.program_id,
-                batch,
-                self.universal,
-                self.first_new_id,
-                self.report,
-            )
-            return
-        self.report.record_inserted(len(rows))
+        return rows, problems
+
+    def _record(self, inserted: int, problems: list[tuple[ImportLine, str]]) -> None:
+        self.report.record_inserted(inserted)
         for item, message in problems:
             self.report.record(item, DUPLICATED, message)
 

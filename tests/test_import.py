@@ -37,6 +37,13 @@ def mixed_lines() -> list[ImportLine]:
     ]
 
 
+def lines_new_first() -> list[ImportLine]:
+    """Lines whose first batches have no code of the program, only repeats of their own."""
+    lines = [ImportLine(1, "A"), ImportLine(2, "A"), ImportLine(3, "B")]
+    lines += [ImportLine(4, "C"), ImportLine(5, "B"), ImportLine(6, "D")]
+    return [*lines, ImportLine(7, "OLD-2"), ImportLine(8, "E"), ImportLine(9, "A")]
+
+
 def new_program(session, name: str, universal: bool) -> LoyaltyProgram:
     program = LoyaltyProgram(name=name, universal=universal)
     session.add(program)
@@ -67,20 +74,30 @@ def write_exactly(self, batch: list[ImportLine]) -> None:
     )
 
 
-@pytest.mark.parametrize("universal", [False, True])
-def test_a_batch_written_by_lookup_and_executemany_reports_as_the_exact_way(
-    session, shop, monkeypatch, universal
+@pytest.mark.parametrize(
+    ("universal", "make_lines", "expected"),
+    [
+        (False, mixed_lines, (5, 5, 3)),
+        (True, mixed_lines, (5, 5, 3)),
+        (False, lines_new_first, (5, 4, 0)),
+    ],
+)
+def test_a_batch_written_by_executemany_reports_as_the_exact_way(
+    session, shop, monkeypatch, universal, make_lines, expected
 ):
     fast = new_program(session, "Fast", universal)
-    fast_report = import_codes(session, fast, mixed_lines(), batch_size=3)
+    fast_report = import_codes(session, fast, make_lines(), batch_size=3)
     session.commit()
     monkeypatch.setattr(codes._BatchWriter, "insert", write_exactly)
     exact = new_program(session, "Exact", universal)
-    exact_report = import_codes(session, exact, mixed_lines(), batch_size=3)
+    exact_report = import_codes(session, exact, make_lines(), batch_size=3)
     session.commit()
 
     assert outcome(fast_report) == outcome(exact_report)
-    assert outcome(fast_report)[:3] == (5, 5, 3)
+    assert outcome(fast_report)[:3] == expected
+    assert stored(session, fast.id) == stored(session, exact.id)
+    if make_lines is lines_new_first:
+        return
     # Invalid lines are recorded as they are read, duplicates when their batch is written.
     assert sorted((line, message) for line, _code, _outcome, message in fast_report.problems) == [
         (1, "Already in the loyalty program."),
@@ -92,7 +109,6 @@ def test_a_batch_written_by_lookup_and_executemany_reports_as_the_exact_way(
         (11, "Not a date: 'soon'."),
         (12, "Already in the loyalty program."),
     ]
-    assert stored(session, fast.id) == stored(session, exact.id)
     assert [row.code for row in stored(session, fast.id)] == ["OLD-1", "OLD-2", *"ABCDF"]
     rows = session.scalars(select(PromoCode).where(PromoCode.loyalty_id == fast.id)).all()
     expiry = {row.code: row.expire_date for row in rows}
@@ -134,35 +150,42 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
 def test_a_code_another_writer_adds_between_lookup_and_insert_is_not_lost_or_counted_twice(
     session, engine, shop, monkeypatch
 ):
-    program = session.get_one(LoyaltyProgram, shop.empty_id)
+    program = session.get_one(LoyaltyProgram, shop.personal_id)
     program_id = program.id
     session.commit()  # on SQLite the other writer could not write while this one held the lock
     exact_batches = spy_on_exact_writes(monkeypatch)
     insert_all = codes._BatchWriter._insert_all
-    rivals = ["NEW-3"]
 
     def insert_after_a_rival(self, rows):
-        if rivals:
+        if any(row[1] == "NEW-5" for row in rows):
             # Another connection, as another import or an attach would be, commits one of
             # the batch's codes after the lookup saw it missing.
             with engine.begin() as other:
-                other.execute(insert(PromoCode), {"loyalty_id": program_id, "code": rivals.pop()})
+                other.execute(insert(PromoCode), {"loyalty_id": program_id, "code": "NEW-5"})
         return insert_all(self, rows)
 
     monkeypatch.setattr(codes._BatchWriter, "_insert_all", insert_after_a_rival)
-    lines = [ImportLine(n, f"NEW-{n}") for n in range(1, 5)] + [ImportLine(5, "NEW-5")]
-    lines.append(ImportLine(6, "NEW-1"))
-    report = import_codes(session, program, lines, batch_size=4)
-    session.commit()
+    # FREE-1, which the program has, makes the batches look their codes up before they
+    # insert; the first batch's lookup runs after its first try, the next ones' first.
+    lines = [ImportLine(1, "FREE-1"), *(ImportLine(n, f"NEW-{n - 1}") for n in range(2, 8))]
+    lines += [ImportLine(8, "NEW-1"), ImportLine(9, "NEW-7")]
+    report = import_codes(
+        session, program, lines, batch_size=4, after_batch=lambda _report: session.commit()
+    )
 
-    assert exact_batches == [new_codes(4)]  # the next batch went the usual way
-    assert (report.inserted, report.duplicated, report.invalid) == (4, 2, 0)
+    assert exact_batches == [["NEW-4", "NEW-5", "NEW-6", "NEW-1"]]
+    assert (report.inserted, report.duplicated, report.invalid) == (6, 3, 0)
     assert [(line, what) for line, _code, what, _message in report.problems] == [
-        (3, "duplicated"),
+        (1, "duplicated"),
         (6, "duplicated"),
+        (8, "duplicated"),
     ]
-    assert report.problems[1][3] == "Duplicated earlier in this import."
-    assert codes_of(session, program_id) == ["NEW-3", "NEW-1", "NEW-2", "NEW-4", "NEW-5"]
+    assert report.problems[0][3] == "Already in the loyalty program."
+    assert report.problems[2][3] == "Duplicated earlier in this import."
+    assert codes_of(session, program_id) == [
+        *(f"FREE-{n}" for n in range(1, 4)),
+        *("NEW-1", "NEW-2", "NEW-3", "NEW-5", "NEW-4", "NEW-6", "NEW-7"),
+    ]
 
 
 def spy_on_exact_writes(monkeypatch) -> list[list[str]]:
