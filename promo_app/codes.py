@@ -259,7 +259,7 @@ DUPLICATED = "duplicated"
 INVALID = "invalid"
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportLine:
     """One code of an import, as read: where it was, and what was wrong with it if anything."""
 
