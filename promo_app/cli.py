@@ -163,7 +163,14 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
 @click.option("--universal", is_flag=True, help="Import them as universal codes.")
-def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Codes per transaction; a smaller one holds SQLite's write lock for less time.",
+)
+def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size: int) -> None:
     """Import codes from a .txt (one per line) or .csv (a `code` column) file."""
     program = get_program(session(), loyalty_id)
     size = os.path.getsize(path)
@@ -185,6 +192,7 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool) -> None:
                     program,
                     read_code_file(file, path),
                     universal=universal or None,
+                    batch_size=batch_size,
                     report=report,
                     after_batch=commit,
                 )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
+    Dialect,
     Insert,
     Select,
     Update,
+    any_,
     bindparam,
     delete,
     false,
@@ -309,7 +313,7 @@ DUPLICATED = "duplicated"
 INVALID = "invalid"
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportLine:
     """One code of an import, as read: where it was, and what was wrong with it if anything."""
 
@@ -334,6 +338,10 @@ class ImportReport:
         if outcome != INSERTED and (self.keep is None or len(self.problems) < self.keep):
             self.problems.append((item.line, item.raw, outcome, message))
 
+    def record_inserted(self, count: int) -> None:
+        """Count `count` inserted lines at once (an inserted line is never kept)."""
+        self.inserted += count
+
     @property
     def total(self) -> int:
         return self.inserted + self.duplicated + self.invalid
@@ -351,8 +359,9 @@ def import_codes(
 ) -> ImportReport:
     """Insert codes into `program` batch by batch, reporting each duplicate and invalid line.
 
-    Memory stays flat whatever the input's size: duplicates, within the input or
-    against the program, are found by the unique constraint, not a set in memory.
+    Memory stays flat whatever the input's size: only the batch being inserted is held;
+    a code's earlier occurrence in the input is found in the program (where an earlier
+    batch put it), not in a set of the whole input.
     `after_batch` runs after each batch (a caller that wants batches committed
     passes a function that commits).
     """
@@ -361,6 +370,7 @@ def import_codes(
     first_new_id = (
         session.scalar(select(PromoCode.id).order_by(PromoCode.id.desc()).limit(1))
     ) or 0
+    writer = _BatchWriter(session, program.id, universal, first_new_id, report)
     batch: list[ImportLine] = []
     for item in lines:
         if item.problem is None:
@@ -373,37 +383,209 @@ def import_codes(
             continue
         batch.append(item)
         if len(batch) >= batch_size:
-            _insert_batch(session, program, batch, universal, first_new_id, report)
+            writer.insert(batch)
             batch = []
             if after_batch is not None:
                 after_batch(report)
     if batch:
-        _insert_batch(session, program, batch, universal, first_new_id, report)
+        writer.insert(batch)
         if after_batch is not None:
             after_batch(report)
     return report
 
 
-def _insert_batch(
+REPEATED = "Duplicated earlier in this import."
+ALREADY_THERE = "Already in the loyalty program."
+
+# The parameters of a new code's row, in the order of the INSERT's placeholders.
+_ROW = ("program", "code", "expire_date", "created")
+
+
+def _existing_codes_query(dialect_name: str) -> Select:
+    """Build the query of which of a batch's codes (one bound parameter) a program has."""
+    codes = PromoCode.__table__
+    if dialect_name == "postgresql":
+        among = codes.c.code == any_(bindparam("codes", type_=ARRAY(codes.c.code.type)))
+    else:
+        # One JSON array, not a parameter per code: no limit on the batch's size, and
+        # nothing for SQLAlchemy to expand and convert code by code.
+        batch = func.json_each(bindparam("codes")).table_valued("value")
+        among = codes.c.code.in_(select(batch.c.value))
+    return select(codes.c.code, codes.c.id).where(codes.c.loyalty_id == bindparam("program"), among)
+
+
+_EXISTING_CODES = {name: _existing_codes_query(name) for name in ("postgresql", "sqlite")}
+_NEW_CODES_INSERTS: dict[tuple[type, str, bool], tuple[str, bool]] = {}
+
+
+def _new_codes_insert(dialect: Dialect, universal: bool) -> tuple[str, bool]:
+    """Render the INSERT of a batch's new codes once per dialect: its SQL, and whether it
+    takes tuples in the order of _ROW (rather than mappings).
+
+    It runs as the driver's own executemany (`exec_driver_sql`): a compiled statement
+    would build and convert every row's parameters in Python, which costs more than
+    SQLite's own work for the row. The values are still bound parameters, never SQL.
+    """
+    key = (type(dialect), dialect.paramstyle, universal)
+    if key not in _NEW_CODES_INSERTS:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        statement = (
+            upsert(PromoCode.__table__)
+            .values(
+                loyalty_id=bindparam("program"),
+                code=bindparam("code"),
+                universal=true() if universal else false(),
+                free=false() if universal else true(),
+                expire_date=bindparam("expire_date"),
+                created=bindparam("created"),
+            )
+            # A code written by a concurrent import since the batch's lookup: skipped,
+            # and the row count tells.
+            .on_conflict_do_nothing(index_elements=["loyalty_id", "code"])
+        )
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positional and tuple(compiled.positiontup or ()) != _ROW:
+            raise RuntimeError(f"Unexpected order of parameters: {compiled.positiontup}")
+        _NEW_CODES_INSERTS[key] = (compiled.string, compiled.positional)
+    return _NEW_CODES_INSERTS[key]
+
+
+class _BatchWriter:
+    """Insert an import's batches and say what became of each line.
+
+    A batch's new codes are inserted by one executemany, each once (a set finds the
+    batch's repeats). Which of its codes are new is first assumed to be all of them, as
+    in most imports: if the insert's row count says otherwise, it is rolled back to its
+    savepoint, and from then on each batch first looks up which of its codes the
+    program has (one SELECT, which needs no write lock). Should that insert still come
+    short, a concurrent writer added one of its codes since the lookup: the batch is
+    rolled back again and inserted the exact, slower way (`_insert_exactly`).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        program_id: int,
+        universal: bool,
+        first_new_id: int,
+        report: ImportReport,
+    ) -> None:
+        self.session = session
+        self.program_id = program_id
+        self.universal = universal
+        self.first_new_id = first_new_id
+        self.report = report
+        self.look_up_first = False
+        dialect = session.get_bind(PromoCode).dialect
+        self.postgresql = dialect.name == "postgresql"
+        self.lookup = _EXISTING_CODES["postgresql" if self.postgresql else "sqlite"]
+        self.insert_sql, self.positional = _new_codes_insert(dialect, universal)
+        datetime_type = PromoCode.__table__.c.created.type
+        self.to_database = datetime_type.dialect_impl(dialect).bind_processor(dialect)
+
+    def insert(self, batch: list[ImportLine]) -> None:
+        if not self.look_up_first:
+            rows, problems = self._rows(batch, {})
+            if not rows or self._insert_all(rows):
+                self._record(len(rows), problems)
+                return
+            self.look_up_first = True
+        rows, problems = self._rows(batch, self._existing(batch))
+        if rows and not self._insert_all(rows):
+            _insert_exactly(
+                self.session,
+                self.program_id,
+                batch,
+                self.universal,
+                self.first_new_id,
+                self.report,
+            )
+            return
+        self._record(len(rows), problems)
+
+    def _existing(self, batch: list[ImportLine]) -> dict[str, int]:
+        """Return the id of each of the batch's codes that the program has."""
+        wanted = [item.raw for item in batch]
+        parameter = wanted if self.postgresql else json.dumps(wanted)
+        connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+        result = connection.execute(self.lookup, {"program": self.program_id, "codes": parameter})
+        return dict(result.all())
+
+    def _rows(
+        self, batch: list[ImportLine], existing: dict[str, int]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[ImportLine, str]]]:
+        """Split a batch into the rows of its new codes and its duplicates' messages."""
+        convert = self.to_database or (lambda value: value)
+        created = convert(utcnow())
+        rows: list[tuple[Any, ...]] = []
+        problems: list[tuple[ImportLine, str]] = []
+        new: set[str] = set()
+        for item in batch:
+            code = item.raw
+            if code in existing:
+                earlier = existing[code] > self.first_new_id
+                problems.append((item, REPEATED if earlier else ALREADY_THERE))
+            elif code in new:
+                problems.append((item, REPEATED))
+            else:
+                new.add(code)
+                expire = item.expire_date
+                rows.append(
+                    (self.program_id, code, None if expire is None else convert(expire), created)
+                )
+        return rows, problems
+
+    def _record(self, inserted: int, problems: list[tuple[ImportLine, str]]) -> None:
+        self.report.record_inserted(inserted)
+        for item, message in problems:
+            self.report.record(item, DUPLICATED, message)
+
+    def _insert_all(self, rows: list[tuple[Any, ...]]) -> bool:
+        """Insert `rows` in a savepoint; keep them and say True if every one was inserted."""
+        parameters: list[Any] = rows
+        if not self.positional:
+            parameters = [dict(zip(_ROW, row, strict=True)) for row in rows]
+        savepoint = self.session.begin_nested()
+        try:
+            # Asked for after begin_nested: the session says SAVEPOINT when it hands it out.
+            connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+            inserted = connection.exec_driver_sql(self.insert_sql, parameters).rowcount
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if inserted == len(rows):
+            savepoint.commit()
+            return True
+        savepoint.rollback()
+        return False
+
+
+def _insert_exactly(
     session: Session,
-    program: LoyaltyProgram,
+    program_id: int,
     batch: list[ImportLine],
     universal: bool,
     first_new_id: int,
     report: ImportReport,
 ) -> None:
+    """Insert a batch with RETURNING, and tell its duplicates apart after the fact.
+
+    Slower than _BatchWriter's way, but exact under concurrent writers: each code's
+    outcome is what its own INSERT did.
+    """
     dialect = session.get_bind(PromoCode).dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    # A Core insert on the table, with what all rows share given once: the ORM's bulk
-    # insert spends several times the database's own time on per-row bookkeeping.
     codes = PromoCode.__table__
     statement = (
         upsert(codes)
         .values(
-            loyalty_id=program.id,
+            loyalty_id=program_id,
             # SQL constants, not parameters: nothing to convert row by row.
             universal=true() if universal else false(),
             free=false() if universal else true(),
@@ -423,7 +605,7 @@ def _insert_batch(
         earlier = dict(
             session.execute(
                 select(PromoCode.code, PromoCode.id).where(
-                    PromoCode.loyalty_id == program.id,
+                    PromoCode.loyalty_id == program_id,
                     PromoCode.code.in_({item.raw for item in duplicates}),
                 )
             ).all()
@@ -434,9 +616,9 @@ def _insert_batch(
             seen.add(item.raw)
             report.record(item, INSERTED)
         elif earlier.get(item.raw, 0) > first_new_id or item.raw in seen:
-            report.record(item, DUPLICATED, "Duplicated earlier in this import.")
+            report.record(item, DUPLICATED, REPEATED)
         else:
-            report.record(item, DUPLICATED, "Already in the loyalty program.")
+            report.record(item, DUPLICATED, ALREADY_THERE)
 
 
 # Looking codes up and changing them ---------------------------------------------------------

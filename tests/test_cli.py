@@ -153,3 +153,22 @@ def test_demo_creates_a_shop_once_and_prints_a_working_curl(app, runner, client,
     )
     assert response.get_json()["data"]["code"] == "WELCOME-0001"
     assert session.scalar(select(func.count()).select_from(Database)) == 1
+
+
+def test_import_codes_with_a_small_batch_size_reports_repeats_across_batches(
+    runner, tmp_path, session, shop
+):
+    file = tmp_path / "codes.txt"
+    file.write_text("B-1\nB-2\nFREE-1\nB-1\nB-3\n")
+    result = run(
+        runner,
+        "import-codes",
+        str(file),
+        "--loyalty-id",
+        str(shop.personal_id),
+        "--batch-size",
+        "2",
+    )
+    assert "Inserted 3, duplicated 2, invalid 0." in last_line(result)
+    assert "line 3: duplicated: 'FREE-1': Already in the loyalty program." in result.output
+    assert "line 4: duplicated: 'B-1': Duplicated earlier in this import." in result.output
