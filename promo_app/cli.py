@@ -166,9 +166,10 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=5000,
+    default=20_000,
     show_default=True,
-    help="Codes per transaction; a smaller one holds SQLite's write lock for less time.",
+    help="Codes per transaction at most; on SQLite one ends sooner when another writer "
+    "waits for the write lock.",
 )
 def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size: int) -> None:
     """Import codes from a .txt (one per line) or .csv (a `code` column) file."""

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .engine import DirectStatement
+from .engine import DirectStatement, writers_waiting
 from .errors import (
     AlreadyAttached,
     CodeExpired,
@@ -353,17 +353,21 @@ def import_codes(
     lines: Iterable[ImportLine],
     *,
     universal: bool | None = None,
-    batch_size: int = 5000,
+    batch_size: int = 20_000,
+    insert_size: int = 500,
     report: ImportReport | None = None,
     after_batch: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Insert codes into `program` batch by batch, reporting each duplicate and invalid line.
+    """Insert codes into `program`, reporting each duplicate and invalid line.
 
-    Memory stays flat whatever the input's size: only the batch being inserted is held;
+    They are inserted `insert_size` at a time; `after_batch` runs when the codes so far
+    should be committed: after `batch_size` of them, or sooner, after the insert at hand,
+    when another writer waits for SQLite's write lock (`engine.writers_waiting`), so that
+    an attach call never waits for more than one small insert. A caller that wants
+    batches committed passes a function that commits.
+    Memory stays flat whatever the input's size: only the insert at hand is held;
     a code's earlier occurrence in the input is found in the program (where an earlier
-    batch put it), not in a set of the whole input.
-    `after_batch` runs after each batch (a caller that wants batches committed
-    passes a function that commits).
+    insert put it), not in a set of the whole input.
     """
     report = report or ImportReport()
     universal = program.universal if universal is None else universal
@@ -371,7 +375,9 @@ def import_codes(
         session.scalar(select(PromoCode.id).order_by(PromoCode.id.desc()).limit(1))
     ) or 0
     writer = _BatchWriter(session, program.id, universal, first_new_id, report)
-    batch: list[ImportLine] = []
+    insert_size = min(insert_size, batch_size)
+    pending: list[ImportLine] = []
+    uncommitted = 0
     for item in lines:
         if item.problem is None:
             try:
@@ -381,16 +387,19 @@ def import_codes(
         if item.problem is not None:
             report.record(item, INVALID, item.problem)
             continue
-        batch.append(item)
-        if len(batch) >= batch_size:
-            writer.insert(batch)
-            batch = []
-            if after_batch is not None:
+        pending.append(item)
+        if len(pending) >= insert_size:
+            writer.insert(pending)
+            uncommitted += len(pending)
+            pending = []
+            if after_batch is not None and (uncommitted >= batch_size or writers_waiting(session)):
                 after_batch(report)
-    if batch:
-        writer.insert(batch)
-        if after_batch is not None:
-            after_batch(report)
+                uncommitted = 0
+    if pending:
+        writer.insert(pending)
+        uncommitted += len(pending)
+    if after_batch is not None and uncommitted:
+        after_batch(report)
     return report
 
 

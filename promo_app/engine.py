@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
+
+try:
+    import fcntl
+except ImportError:  # Windows: waiting writers go unseen
+    fcntl = None
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
@@ -90,6 +98,7 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-w
     if engine.dialect.name != "sqlite" or getattr(engine, "_promo_tuned", False):
         return
     timeout = busy_timeout_ms / 1000
+    waiting = _WAITING[engine] = WaitingWriters.for_database(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -102,7 +111,7 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-w
         cursor.close()
 
     if write_lock == "first-write":
-        _begin_at_first_write(engine, timeout, busy_timeout_ms)
+        _begin_at_first_write(engine, timeout, busy_timeout_ms, waiting)
     else:
 
         @event.listens_for(engine, "begin")
@@ -112,7 +121,7 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-w
                 return
             cursor = connection.connection.driver_connection.cursor()
             try:
-                begin_immediate(cursor, timeout, busy_timeout_ms)
+                begin_immediate(cursor, timeout, busy_timeout_ms, waiting)
             except sqlite3.OperationalError as error:
                 raise OperationalError("BEGIN IMMEDIATE", (), error) from None
             finally:
@@ -121,7 +130,9 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-w
     engine._promo_tuned = True
 
 
-def _begin_at_first_write(engine: Engine, timeout: float, busy_timeout_ms: int) -> None:
+def _begin_at_first_write(
+    engine: Engine, timeout: float, busy_timeout_ms: int, waiting: WaitingWriters | None
+) -> None:
     """PROMO_SQLITE_WRITE_LOCK = "first-write": say BEGIN IMMEDIATE right before the
     transaction's first statement that may write, not at its start.
 
@@ -146,7 +157,7 @@ def _begin_at_first_write(engine: Engine, timeout: float, busy_timeout_ms: int) 
         elif statement.lstrip()[:6].upper() not in ("SELECT", "PRAGMA"):
             # On the statement's own cursor, inside SQLAlchemy's error handling: a busy
             # timeout still raises sqlalchemy.exc.OperationalError.
-            begin_immediate(cursor, timeout, busy_timeout_ms)
+            begin_immediate(cursor, timeout, busy_timeout_ms, waiting)
 
     _BEFORE_DIRECT_STATEMENT[engine] = _take_write_lock_if_writing
 
@@ -159,36 +170,111 @@ _LOCK_POLL_DELAYS = (0.0001, 0.0002, 0.0005)
 _LOCK_POLL_MAX_DELAY = 0.001
 
 
-def begin_immediate(cursor: sqlite3.Cursor, timeout: float, busy_timeout_ms: int) -> None:
+def begin_immediate(
+    cursor: sqlite3.Cursor,
+    timeout: float,
+    busy_timeout_ms: int,
+    waiting: WaitingWriters | None = None,
+) -> None:
     """Say BEGIN IMMEDIATE on `cursor`, trying again every millisecond or less while
     another connection holds the write lock, for up to `timeout` seconds.
 
     SQLite's busy handler is off while this tries (busy_timeout 0) and on again after,
-    for the rare other statement that may find the database busy.
+    for the rare other statement that may find the database busy. While it waits, it
+    says so through `waiting`, so that a long writer (an import) can let the lock go.
     """
     cursor.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = None
-        tries = 0
-        while True:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    raise
-                now = time.monotonic()
-                if deadline is None:
-                    deadline = now + timeout
-                if now >= deadline:
-                    raise
-            delay = (
-                _LOCK_POLL_DELAYS[tries] if tries < len(_LOCK_POLL_DELAYS) else _LOCK_POLL_MAX_DELAY
-            )
-            tries += 1
-            time.sleep(min(delay, deadline - now))
+        with ExitStack() as while_waiting:
+            deadline = None
+            tries = 0
+            while True:
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                        raise
+                    now = time.monotonic()
+                    if deadline is None:
+                        deadline = now + timeout
+                        if waiting is not None:
+                            while_waiting.enter_context(waiting.wait())
+                    if now >= deadline:
+                        raise
+                delay = (
+                    _LOCK_POLL_DELAYS[tries]
+                    if tries < len(_LOCK_POLL_DELAYS)
+                    else _LOCK_POLL_MAX_DELAY
+                )
+                tries += 1
+                time.sleep(min(delay, deadline - now))
     finally:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
+
+# Engines of SQLite files and how their waiting writers say so.
+_WAITING: WeakKeyDictionary[Engine, WaitingWriters | None] = WeakKeyDictionary()
+
+
+def writers_waiting(session: Session | scoped_session) -> bool:
+    """Say whether a writer (in another process) waits for the SQLite write lock that the
+    session's promo transaction holds; False on PostgreSQL, which locks rows."""
+    waiting = _WAITING.get(session.get_bind(mapper=PromoCode))
+    return waiting is not None and waiting.anyone_waiting()
+
+
+class WaitingWriters:
+    """A side file next to a SQLite database (`<file>-promo-wait`) on which each writer
+    waiting for the write lock holds a shared lock (fcntl) while it waits.
+
+    A writer that holds the lock for long, an import, tests for such a lock between its
+    inserts and commits early when it finds one: SQLite itself tells a writer nothing of
+    who waits. POSIX locks belong to a process, so a waiter in the importer's own process
+    goes unseen; nothing depends on it but how soon the lock is let go.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._descriptor: int | None = None
+        self._pid = 0
+
+    @classmethod
+    def for_database(cls, database: str | None) -> WaitingWriters | None:
+        if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(f"{database}-promo-wait")
+
+    def _file(self) -> int:
+        if self._descriptor is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._descriptor
+
+    @contextmanager
+    def wait(self) -> Iterator[None]:
+        """Hold a shared lock on the side file for as long as the caller waits."""
+        try:
+            descriptor = self._file()
+            fcntl.lockf(descriptor, fcntl.LOCK_SH)
+        except OSError:
+            yield  # no side file (a read-only folder): wait unseen
+            return
+        try:
+            yield
+        finally:
+            fcntl.lockf(descriptor, fcntl.LOCK_UN)
+
+    def anyone_waiting(self) -> bool:
+        try:
+            descriptor = self._file()
+            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError as error:
+            return error.errno in (errno.EACCES, errno.EAGAIN)
+        fcntl.lockf(descriptor, fcntl.LOCK_UN)
+        return False
 
 
 class DirectStatement:

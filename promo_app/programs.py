@@ -400,7 +400,7 @@ def import_code_file(
     stream: BinaryIO,
     filename: str,
     *,
-    batch_size: int = 5000,
+    batch_size: int = 20_000,
     after_batch: Callable[[ImportReport], None] | None = None,
 ) -> UploadReport:
     """Import a `.txt` or `.csv` file of codes (a seekable binary stream) into `program`.

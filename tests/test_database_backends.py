@@ -69,7 +69,7 @@ def test_import_reports_repeats_and_codes_the_program_had(session, shop):
     program = session.get_one(LoyaltyProgram, shop.personal_id)
     lines = [ImportLine(1, "FREE-1"), ImportLine(2, " NEW-1 "), ImportLine(3, "NEW-1")]
     lines += [ImportLine(4, "bad\x00code"), ImportLine(5, "NEW-2")]
-    report = import_codes(session, program, lines, batch_size=2)
+    report = import_codes(session, program, lines, insert_size=2)
     session.commit()
     assert (report.inserted, report.duplicated, report.invalid) == (2, 2, 1)
     assert sorted((line, outcome, text) for line, _code, outcome, text in report.problems) == [

@@ -86,11 +86,11 @@ def test_a_batch_written_by_executemany_reports_as_the_exact_way(
     session, shop, monkeypatch, universal, make_lines, expected
 ):
     fast = new_program(session, "Fast", universal)
-    fast_report = import_codes(session, fast, make_lines(), batch_size=3)
+    fast_report = import_codes(session, fast, make_lines(), insert_size=3)
     session.commit()
     monkeypatch.setattr(codes._BatchWriter, "insert", write_exactly)
     exact = new_program(session, "Exact", universal)
-    exact_report = import_codes(session, exact, make_lines(), batch_size=3)
+    exact_report = import_codes(session, exact, make_lines(), insert_size=3)
     session.commit()
 
     assert outcome(fast_report) == outcome(exact_report)
@@ -129,7 +129,7 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
     program = session.get_one(LoyaltyProgram, shop.personal_id)
     lines = [ImportLine(1, "FREE-1"), ImportLine(2, "NEW-1"), ImportLine(3, "NEW-1")]
     lines += [ImportLine(4, "FREE-2"), ImportLine(5, "NEW-2"), ImportLine(6, "NEW-3")]
-    report = import_codes(session, program, lines, batch_size=5)
+    report = import_codes(session, program, lines, insert_size=5)
     session.commit()
 
     assert exact_batches == [["FREE-1", "NEW-1", "NEW-1", "FREE-2", "NEW-2"]]
@@ -211,3 +211,27 @@ def codes_of(session, program_id: int) -> list[str]:
             select(PromoCode.code).where(PromoCode.loyalty_id == program_id).order_by(PromoCode.id)
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("someone_waits", "commits_after"),
+    [(False, [12, 24, 25]), (True, [3, 6, 9, 12, 15, 18, 21, 24, 25])],
+)
+def test_an_import_commits_after_each_insert_while_another_writer_waits(
+    session, shop, monkeypatch, someone_waits, commits_after
+):
+    """Batches of 10 codes, inserted 3 at a time: committed every 10 codes, or after each
+    insert while another writer waits for SQLite's write lock (an attach call)."""
+    monkeypatch.setattr(codes, "writers_waiting", lambda _session: someone_waits)
+    program = session.get_one(LoyaltyProgram, shop.personal_id)
+    lines = [ImportLine(n, f"NEW-{n}") for n in range(1, 26)]
+    committed: list[int] = []
+
+    def commit(report: ImportReport) -> None:
+        session.commit()
+        committed.append(report.inserted)
+
+    report = import_codes(session, program, lines, batch_size=10, insert_size=3, after_batch=commit)
+    assert report.inserted == 25
+    # An insert is never split: a batch ends with the first insert that reaches its size.
+    assert committed == commits_after

@@ -3,12 +3,17 @@ first write, so reads never wait and writers still never interleave."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from promo_app.codes import claim_free_code
+from promo_app.engine import writers_waiting
 from promo_app.models import LoyaltyProgram, Profile, PromoCode, utcnow
 
 # A SQLite setting (PostgreSQL locks rows): left out of the PostgreSQL pass.
@@ -73,3 +78,46 @@ def test_an_unknown_write_lock_setting_is_refused(database_url):
         create_app(
             {"SQLALCHEMY_DATABASE_URI": database_url, "PROMO_SQLITE_WRITE_LOCK": "sometimes"}
         )
+
+
+WAITING_WRITER = """
+import sys
+from sqlalchemy import update
+from promo_app import create_app
+from promo_app.extension import current_promo
+from promo_app.models import LoyaltyProgram
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "test"})
+with app.app_context(), current_promo().engine.begin() as connection:
+    print("writing", flush=True)
+    connection.execute(update(LoyaltyProgram).values(name="From another process"))
+print("written", flush=True)
+"""
+
+
+def test_a_writer_that_holds_the_lock_sees_a_writer_of_another_process_wait(
+    database_url, engine, shop
+):
+    """What an import asks between its inserts: is anyone waiting for the write lock?"""
+    with Session(engine) as holder:
+        holder.execute(update(LoyaltyProgram).values(name="Holder"))
+        assert not writers_waiting(holder)
+        with subprocess.Popen(
+            [sys.executable, "-c", WAITING_WRITER, database_url],
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as other:
+            try:
+                assert other.stdout.readline() == "writing\n"
+                deadline = time.monotonic() + 10
+                while not writers_waiting(holder) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert writers_waiting(holder)
+                holder.commit()
+                assert other.stdout.readline() == "written\n"
+                assert other.wait(timeout=10) == 0
+            finally:
+                other.kill()
+        assert not writers_waiting(holder)
+    with Session(engine) as check:
+        assert "From another process" in check.scalars(select(LoyaltyProgram.name)).all()

@@ -178,10 +178,10 @@ def program(loyalty_id: int):
 
 # Uploading ------------------------------------------------------------------------------
 
-# Codes per transaction of an upload. Between two, an attach call waiting for SQLite's
-# write lock gets it: waiters try again every millisecond at most (engine.begin_immediate),
-# and each batch reads and checks its lines before it takes the lock.
-UPLOAD_BATCH = 5000
+# Codes per transaction of an upload, at most: on SQLite a transaction ends sooner, after
+# the insert at hand (500 codes), when an attach call waits for the write lock (see
+# codes.import_codes); the waiter tries again every millisecond at most.
+UPLOAD_BATCH = 20_000
 
 
 def _commit(_report) -> None:
