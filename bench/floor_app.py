@@ -1,0 +1,67 @@
+"""A floor for the attach benchmark: a minimal Flask view that runs the same SQL as a pool
+draw (token, profile, the draw, the attachment, one transaction) straight on sqlite3,
+with none of the service's checks: no marshmallow, no XML, no error envelope, no pool.
+
+It shows what Flask and SQLite themselves cost on the machine: the service's throughput
+set against this floor says how much its own code adds. Not a product path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+from flask import Flask, Response, request
+
+app = Flask(__name__)
+DATABASE = os.environ["DATABASE_URL"].removeprefix("sqlite:///")
+_local = threading.local()
+
+TOKEN = (
+    "SELECT t.id, s.db_id FROM promo_api_token t"
+    " LEFT OUTER JOIN promo_api_token_scope s ON s.token_id = t.id"
+    " WHERE t.token_hash = ? AND t.revoked IS NULL"
+)
+PROFILE = "SELECT id, profile_id FROM promo_profile WHERE db_id = ? AND profile_id = ? LIMIT 2"
+TAKE = (
+    "UPDATE promo_code SET free = 0 WHERE id = (SELECT id FROM promo_code"
+    " WHERE loyalty_id = ? AND free = 1 AND (expire_date IS NULL OR expire_date > ?)"
+    " ORDER BY id LIMIT 1) AND free = 1 RETURNING id, code"
+)
+ATTACH = (
+    "INSERT INTO promo_attachment (code_id, profile_pk, personal, attached) VALUES (?, ?, 1, ?)"
+)
+
+
+def connection() -> sqlite3.Connection:
+    if getattr(_local, "connection", None) is None:
+        _local.connection = sqlite3.connect(DATABASE, isolation_level=None)
+        _local.connection.execute("PRAGMA busy_timeout = 10000")
+        _local.connection.execute("PRAGMA synchronous = NORMAL")
+    return _local.connection
+
+
+@app.post("/api/v1.1/promocodes/attach")
+def attach() -> Response:
+    params = request.get_json()
+    db = connection()
+    token_hash = hashlib.sha256(params["token"].encode()).hexdigest()
+    if not db.execute(TOKEN, (token_hash,)).fetchall():
+        return Response('{"error":401}', status=401, mimetype="application/json")
+    [(profile_pk, profile_id)] = db.execute(PROFILE, (params["db_id"], params["profile_id"]))
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        [(code_id, code)] = db.execute(TAKE, (params["loyalty_id"], now)).fetchall()
+        db.execute(ATTACH, (code_id, profile_pk, now))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    data = {"code": code, "loyalty_id": params["loyalty_id"], "profile_id": profile_id}
+    body = {"data": {**data, "attached": now}, "error": 0, "error_text": "Successful operation"}
+    return Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
