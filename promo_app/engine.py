@@ -6,6 +6,7 @@ import errno
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -249,6 +250,7 @@ class WaitingWriters:
         if self._descriptor is None or self._pid != os.getpid():  # a forked worker opens its own
             self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
+            weakref.finalize(self, os.close, self._descriptor)  # with its engine
         return self._descriptor
 
     @contextmanager
