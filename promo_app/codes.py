@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .engine import DirectStatement, writers_waiting
+from .engine import DirectStatement, promo_connection, writers_waiting
 from .errors import (
     AlreadyAttached,
     CodeExpired,
@@ -423,6 +423,15 @@ def _existing_codes_query(dialect_name: str) -> Select:
     return select(codes.c.code, codes.c.id).where(codes.c.loyalty_id == bindparam("program"), among)
 
 
+def _upsert(dialect_name: str) -> Callable[..., Insert]:
+    """The dialect's INSERT, the kind that can say ON CONFLICT DO NOTHING."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 _EXISTING_CODES = {name: _existing_codes_query(name) for name in ("postgresql", "sqlite")}
 _NEW_CODES_INSERTS: dict[tuple[type, str, bool], tuple[str, bool]] = {}
 
@@ -437,12 +446,8 @@ def _new_codes_insert(dialect: Dialect, universal: bool) -> tuple[str, bool]:
     """
     key = (type(dialect), dialect.paramstyle, universal)
     if key not in _NEW_CODES_INSERTS:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
         statement = (
-            upsert(PromoCode.__table__)
+            _upsert(dialect.name)(PromoCode.__table__)
             .values(
                 loyalty_id=bindparam("program"),
                 code=bindparam("code"),
@@ -519,7 +524,7 @@ class _BatchWriter:
         """Return the id of each of the batch's codes that the program has."""
         wanted = [item.raw for item in batch]
         parameter = wanted if self.postgresql else json.dumps(wanted)
-        connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+        connection = promo_connection(self.session)
         result = connection.execute(self.lookup, {"program": self.program_id, "codes": parameter})
         return dict(result.all())
 
@@ -560,7 +565,7 @@ class _BatchWriter:
         savepoint = self.session.begin_nested()
         try:
             # Asked for after begin_nested: the session says SAVEPOINT when it hands it out.
-            connection = self.session.connection(bind_arguments={"mapper": PromoCode})
+            connection = promo_connection(self.session)
             inserted = connection.exec_driver_sql(self.insert_sql, parameters).rowcount
         except BaseException:
             savepoint.rollback()
@@ -585,14 +590,9 @@ def _insert_exactly(
     Slower than _BatchWriter's way, but exact under concurrent writers: each code's
     outcome is what its own INSERT did.
     """
-    dialect = session.get_bind(PromoCode).dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     codes = PromoCode.__table__
     statement = (
-        upsert(codes)
+        _upsert(session.get_bind(PromoCode).dialect.name)(codes)
         .values(
             loyalty_id=program_id,
             # SQL constants, not parameters: nothing to convert row by row.

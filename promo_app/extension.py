@@ -7,8 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from .engine import database_url, ensure_promo_engine, tune_sqlite
-from .models import BIND_KEY, PromoCode, PromoModel
+from .engine import database_url, ensure_promo_engine, promo_connection, tune_sqlite
+from .models import BIND_KEY, PromoModel
 
 DEFAULTS: dict[str, object] = {
     # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
@@ -107,7 +107,7 @@ class PromoCodes:
         if session is None:
             self._create_all(self.engine)
         else:
-            self._create_all(session.connection(bind_arguments={"mapper": PromoCode}))
+            self._create_all(promo_connection(session))
 
     @staticmethod
     def _create_all(bind) -> None:
