@@ -74,6 +74,16 @@ def read_params() -> dict[str, Any]:
     """Return the request's parameters from its body, its query string and its token header."""
     params = _read_body()
     g.promo_params = params
+    if request.query_string:
+        _read_query_string(params)
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        _merge(params, "token", credentials.strip(), "the Authorization header")
+    return params
+
+
+def _read_query_string(params: dict[str, Any]) -> None:
+    """Merge `token` and `format` from the query string into `params`; refuse anything else."""
     extra = {name for name in request.args if name not in QUERY_PARAMS}
     if extra:
         raise IncorrectRequest(
@@ -82,10 +92,6 @@ def read_params() -> dict[str, Any]:
     for name in QUERY_PARAMS:
         for value in request.args.getlist(name):
             _merge(params, name, value, "the query string")
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        _merge(params, "token", credentials.strip(), "the Authorization header")
-    return params
 
 
 def _merge(params: dict[str, Any], name: str, value: str, where: str) -> None:
