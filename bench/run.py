@@ -46,6 +46,7 @@ OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 ATTACH_PATH = "/api/v1.1/promocodes/attach"
 ROWS = ("throughput", "latency", "import", "busy", "page")
+SERVERS: dict[int, subprocess.Popen] = {}  # port -> master process of each running gunicorn
 
 
 @dataclass
@@ -163,9 +164,14 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app_spec: str, env: dict[str, str], workers: int = 2, timeout: int = 30
+    app_spec: str,
+    env: dict[str, str],
+    workers: int = 2,
+    timeout: int = 30,
+    checkout: Path = ROOT,
 ) -> Iterator[int]:
-    """Serve `app_spec` with gunicorn (sync workers) on a free loopback port."""
+    """Serve `app_spec` of `checkout` with gunicorn (sync workers) on a free loopback port;
+    its master process is `SERVERS[port]` while it runs."""
     port = free_port()
     log = open(OUT / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
@@ -173,7 +179,7 @@ def gunicorn(
             *(BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
             *("--timeout", str(timeout), app_spec),
         ],
-        cwd=ROOT,
+        cwd=checkout,
         env={**os.environ, "SECRET_KEY": "bench", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -188,8 +194,10 @@ def gunicorn(
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start; see {log.name}") from None
                 time.sleep(0.1)
+        SERVERS[port] = server
         yield port
     finally:
+        SERVERS.pop(port, None)
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=15)

@@ -1,0 +1,106 @@
+"""Compare the attach throughput of this checkout with another one (a branch, a trial).
+
+    git worktree add ../trial some-branch
+    .venv/bin/python bench/compare.py ../trial [--rounds 8] [--seconds 3] [--env NAME=VALUE]
+
+Both serve attach from a pool under gunicorn (2 sync workers) next to the bare Flask view
+of the throughput row, loaded by wrk in alternating rounds (the order reversed every other
+round). It prints requests/s and the ratio to the bare view for each, the median of the
+per-round ratios, and the workers' CPU time per request read from /proc: on a machine
+whose speed drifts by several percent from one round to the next, that figure and the
+median show a change of a few percent that the totals alone would hide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import OUT, ROOT, SERVERS, gunicorn, make_shop, sqlite_url, wrk
+
+
+def workers_cpu_seconds(port: int) -> float:
+    """CPU time (user + system) used so far by the workers of the gunicorn on `port`."""
+    master = SERVERS[port].pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("other", type=Path, help="the other checkout")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--pool", type=int, default=300_000, help="free codes for each")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for the other checkout's server"
+    )
+    args = parser.parse_args()
+    other_env = dict(item.split("=", 1) for item in args.env)
+    OUT.mkdir(parents=True, exist_ok=True)
+    this_shop = make_shop(sqlite_url("compare-this.db"), free_codes=args.pool)
+    other_shop = make_shop(sqlite_url("compare-other.db"), free_codes=args.pool)
+    with ExitStack() as servers:
+        contenders = [
+            ("this", servers.enter_context(gunicorn("wsgi:app", {"DATABASE_URL": this_shop.url}))),
+            (
+                "other",
+                servers.enter_context(
+                    gunicorn(
+                        "wsgi:app",
+                        {"DATABASE_URL": other_shop.url, **other_env},
+                        checkout=args.other.resolve(),
+                    )
+                ),
+            ),
+            ("bare", servers.enter_context(gunicorn("bench.bare_app:app", {}, checkout=ROOT))),
+        ]
+        bodies = {"this": this_shop.attach_body(), "other": other_shop.attach_body()}
+        bodies["bare"] = bodies["this"]
+        for name, port in contenders:
+            wrk(port, bodies[name], 1, args.connections)  # warm up
+        requests = dict.fromkeys(bodies, 0)
+        cpu = dict.fromkeys(bodies, 0.0)
+        rounds = []
+        for number in range(args.rounds):
+            order = contenders if number % 2 == 0 else contenders[::-1]
+            this_round = {}
+            for name, port in order:
+                before = workers_cpu_seconds(port)
+                result = wrk(port, bodies[name], args.seconds, args.connections)
+                cpu[name] += workers_cpu_seconds(port) - before
+                requests[name] += result["requests"]
+                this_round[name] = result["rps"]
+                if result["non_2xx"]:
+                    raise SystemExit(f"{name}: {result['non_2xx']} answers were not 2xx")
+            rounds.append(this_round)
+    elapsed = args.rounds * args.seconds
+    print(f"{'':6} {'req/s':>7} {'vs bare':>8} {'median':>7} {'CPU us/request':>15}")
+    for name in bodies:
+        median = statistics.median(r[name] / r["bare"] for r in rounds)
+        print(
+            f"{name:6} {requests[name] / elapsed:7.0f} "
+            f"{requests[name] / requests['bare']:8.3f} {median:7.3f} "
+            f"{cpu[name] / requests[name] * 1e6:15.0f}"
+        )
+    per_round = [r["other"] / r["this"] for r in rounds]
+    print(
+        f"other / this: {requests['other'] / requests['this']:.3f} "
+        f"(median of rounds {statistics.median(per_round):.3f}; "
+        f"rounds {', '.join(f'{ratio:.2f}' for ratio in per_round)})"
+    )
+
+
+if __name__ == "__main__":
+    main()
