@@ -19,7 +19,7 @@ from flask.cli import AppGroup
 from . import demo
 from .admins import AdminUserError, set_admin_user
 from .code_files import CodeFileError, check_code_file, read_code_file
-from .codes import ImportReport, get_program, import_codes
+from .codes import IMPORT_BATCH_SIZE, ImportReport, get_program, import_codes
 from .errors import PromoError
 from .extension import current_promo
 from .models import CustomField, Database, LoyaltyProgram
@@ -166,7 +166,7 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=20_000,
+    default=IMPORT_BATCH_SIZE,
     show_default=True,
     help="Codes per transaction at most; on SQLite one ends sooner when another writer "
     "waits for the write lock.",

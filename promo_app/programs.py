@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .code_files import check_code_file, read_code_file
-from .codes import INSERTED, ImportLine, ImportReport, import_codes
+from .codes import IMPORT_BATCH_SIZE, INSERTED, ImportLine, ImportReport, import_codes
 from .engine import begin_read_only
 from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
 
@@ -400,7 +400,7 @@ def import_code_file(
     stream: BinaryIO,
     filename: str,
     *,
-    batch_size: int = 20_000,
+    batch_size: int = IMPORT_BATCH_SIZE,
     after_batch: Callable[[ImportReport], None] | None = None,
 ) -> UploadReport:
     """Import a `.txt` or `.csv` file of codes (a seekable binary stream) into `program`.

@@ -21,7 +21,7 @@ from flask import (
 
 from ..admins import authenticate_admin
 from ..code_files import CodeFileError
-from ..codes import rfc3339
+from ..codes import IMPORT_BATCH_SIZE, rfc3339
 from ..engine import begin_read_only
 from ..models import LoyaltyProgram
 from ..programs import (
@@ -181,7 +181,7 @@ def program(loyalty_id: int):
 # Codes per transaction of an upload, at most: on SQLite a transaction ends sooner, after
 # the insert at hand (500 codes), when an attach call waits for the write lock (see
 # codes.import_codes); the waiter tries again every millisecond at most.
-UPLOAD_BATCH = 20_000
+UPLOAD_BATCH = IMPORT_BATCH_SIZE
 
 
 def _commit(_report) -> None:
