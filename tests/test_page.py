@@ -727,6 +727,25 @@ def test_embedded_page_lets_in_whom_the_host_authorizes(tmp_path):
     assert names == ["Host program"]
 
 
+def test_embedded_page_works_in_a_host_that_turns_csrf_off(tmp_path):
+    host, db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: True, WTF_CSRF_ENABLED=False)
+    client = host.test_client()
+    page = client.get("/promo/admin/")
+    assert page.status_code == 200
+    assert 'name="csrf_token"' not in page.text
+    created = client.post("/promo/admin/", data={"name": "No CSRF here"})
+    assert created.status_code == 302
+    upload_url = created.location.rstrip("/") + "/upload"
+    form = client.get(upload_url)
+    assert form.status_code == 200
+    assert 'type="file"' in form.text
+    response = client.post(upload_url, data={"file": (io.BytesIO(b"ONE\nTWO\n"), "codes.txt")})
+    assert response.status_code == 200
+    with host.app_context():
+        codes = db.session.scalars(select(PromoCode.code).order_by(PromoCode.code)).all()
+    assert codes == ["ONE", "TWO"]
+
+
 def test_embedded_refusal_can_send_to_the_hosts_login(tmp_path):
     host, _db = make_host(
         tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: False, PROMO_ADMIN_LOGIN_URL="/account/login"
