@@ -218,6 +218,19 @@ def begin_immediate(
 _WAITING: WeakKeyDictionary[Engine, WaitingWriters | None] = WeakKeyDictionary()
 
 
+def holds_sqlite_write_lock(connection: Connection) -> bool:
+    """Say whether `connection` is on SQLite and its transaction holds the write lock, so
+    that no other connection can write until it ends.
+
+    A transaction of the promo engine says BEGIN IMMEDIATE (the lock) before its first
+    write, or at its start, and a plain BEGIN only when begun read-only: once the driver is
+    in a transaction that was not begun read-only, the lock is held.
+    """
+    if connection.dialect.name != "sqlite" or connection.get_execution_options().get(READ_ONLY):
+        return False
+    return connection.connection.driver_connection.in_transaction
+
+
 def writers_waiting(session: Session | scoped_session) -> bool:
     """Say whether a writer (in another process) waits for the SQLite write lock that the
     session's promo transaction holds; False on PostgreSQL, which locks rows."""

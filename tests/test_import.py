@@ -122,6 +122,8 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
     session, shop, monkeypatch
 ):
     # As if each code of the program had been added after the lookup: the lookup finds none.
+    # On SQLite the batch's second insert runs under the write lock the first one took, and
+    # is told apart after the fact instead of written again.
     for name, query in list(codes._EXISTING_CODES.items()):
         blind = query.where(PromoCode.__table__.c.loyalty_id == -1)
         monkeypatch.setitem(codes._EXISTING_CODES, name, blind)
@@ -132,7 +134,8 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
     report = import_codes(session, program, lines, insert_size=5)
     session.commit()
 
-    assert exact_batches == [["FREE-1", "NEW-1", "NEW-1", "FREE-2", "NEW-2"]]
+    on_sqlite = session.get_bind(PromoCode).dialect.name == "sqlite"
+    assert exact_batches == ([] if on_sqlite else [["FREE-1", "NEW-1", "NEW-1", "FREE-2", "NEW-2"]])
     assert outcome(report) == (
         3,
         3,
@@ -186,6 +189,40 @@ def test_a_code_another_writer_adds_between_lookup_and_insert_is_not_lost_or_cou
         *(f"FREE-{n}" for n in range(1, 4)),
         *("NEW-1", "NEW-2", "NEW-3", "NEW-5", "NEW-4", "NEW-6", "NEW-7"),
     ]
+
+
+def test_an_insert_under_the_write_lock_that_meets_old_codes_keeps_its_new_ones(
+    session, shop, monkeypatch
+):
+    program = new_program(session, "Under the lock", False)
+    savepoint_inserts = []
+    insert_all = codes._BatchWriter._insert_all
+
+    def spy(self, rows):
+        savepoint_inserts.append([row[1] for row in rows])
+        return insert_all(self, rows)
+
+    monkeypatch.setattr(codes._BatchWriter, "_insert_all", spy)
+    lines = [ImportLine(1, "NEW-1"), ImportLine(2, "NEW-2"), ImportLine(3, "NEW-3")]
+    lines += [ImportLine(4, "OLD-1"), ImportLine(5, "NEW-1"), ImportLine(6, "NEW-4")]
+    lines += [ImportLine(7, "OLD-2"), ImportLine(8, "NEW-5")]
+    report = import_codes(session, program, lines, insert_size=3)  # one transaction
+    session.commit()
+
+    assert outcome(report) == (
+        5,
+        3,
+        0,
+        [
+            (4, "OLD-1", "duplicated", "Already in the loyalty program."),
+            (5, "NEW-1", "duplicated", "Duplicated earlier in this import."),
+            (7, "OLD-2", "duplicated", "Already in the loyalty program."),
+        ],
+    )
+    assert codes_of(session, program.id) == ["OLD-1", "OLD-2", *new_codes(5)]
+    if session.get_bind(PromoCode).dialect.name == "sqlite":
+        # Only the transaction's first insert needed a savepoint: it took the write lock.
+        assert savepoint_inserts == [["NEW-1", "NEW-2", "NEW-3"]]
 
 
 def spy_on_exact_writes(monkeypatch) -> list[list[str]]:
