@@ -24,7 +24,8 @@ sys.path.insert(0, ROOT)
 
 def build(url: str, sizes: list[int]) -> tuple[str, list[int]]:
     from promo_app import create_app
-    from promo_app.codes import ImportLine, import_codes
+    from promo_app.importing.batches import import_codes
+    from promo_app.importing.report import ImportLine
     from promo_app.models import LoyaltyProgram
     from promo_app.tokens import create_token
 

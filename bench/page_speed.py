@@ -21,13 +21,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select, update  # noqa: E402
 
 from promo_app import create_app  # noqa: E402
-from promo_app.models import (  # noqa: E402
-    Attachment,
-    Database,
-    LoyaltyProgram,
-    Profile,
-    PromoCode,
-)
+from promo_app.models import Attachment, Database, LoyaltyProgram, Profile, PromoCode  # noqa: E402
 from promo_app.programs import CodeFilter, list_codes, program_summaries  # noqa: E402
 
 PASSWORD = "benchmark password"

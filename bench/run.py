@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, create_engine, func, insert, select  # noqa: E402
 
 from promo_app import create_app  # noqa: E402
-from promo_app.models import Database, LoyaltyProgram, PromoCode, utcnow  # noqa: E402
+from promo_app.models import Database, LoyaltyProgram, PromoCode  # noqa: E402
 from promo_app.profiles import add_profile  # noqa: E402
+from promo_app.times import utcnow  # noqa: E402
 from promo_app.tokens import create_token  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -12,7 +12,8 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .codes import ImportLine, parse_expire_date
+from .importing.report import ImportLine
+from .times import parse_expire_date
 
 CHUNK = 1 << 16
 

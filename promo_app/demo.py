@@ -10,7 +10,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .codes import ImportLine, import_codes
+from .importing.batches import import_codes
+from .importing.report import ImportLine
 from .models import CustomField, Database, LoyaltyProgram
 from .profiles import add_profile
 from .tokens import create_token

@@ -7,7 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from .engine import database_url, ensure_promo_engine, promo_connection, tune_sqlite
+from .db.binding import database_url, ensure_promo_engine, promo_connection
+from .db.sqlite_lock import tune_sqlite
 from .models import BIND_KEY, PromoModel
 
 DEFAULTS: dict[str, object] = {

@@ -8,7 +8,7 @@ while the host's own models keep using the host's engine untouched.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .times import utcnow
+
 BIND_KEY = "promo"
 
 NAMING_CONVENTION = {
@@ -34,11 +36,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    """Return the current UTC time as a naive datetime, the form every column stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_profile_id() -> str:

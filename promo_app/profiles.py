@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .engine import DirectStatement
+from .db.direct import DirectStatement
 from .errors import DatabaseNotFound, IncorrectRequest, ProfileNotFound, SeveralProfilesMatch
 from .models import CustomField, Database, Profile, ProfileFieldValue
 

@@ -35,9 +35,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .code_files import check_code_file, read_code_file
-from .codes import IMPORT_BATCH_SIZE, INSERTED, ImportLine, ImportReport, import_codes
-from .engine import begin_read_only
-from .models import Attachment, LoyaltyProgram, Profile, PromoCode, utcnow
+from .db.binding import begin_read_only
+from .importing.batches import IMPORT_BATCH_SIZE, import_codes
+from .importing.report import INSERTED, ImportLine, ImportReport
+from .models import Attachment, LoyaltyProgram, Profile, PromoCode
+from .times import utcnow
 
 STATUSES = ("free", "attached", "activated", "expired")
 

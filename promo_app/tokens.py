@@ -10,10 +10,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .engine import DirectStatement
+from .db.direct import DirectStatement
 from .errors import AccessDenied, IncorrectRequest, InvalidToken, TokenRequired
-from .models import ApiToken, TokenScope, utcnow
+from .models import ApiToken, TokenScope
 from .profiles import get_database
+from .times import utcnow
 
 
 def hash_token(token: str) -> str:

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from .engine import database_url, tune_sqlite
+from .db.binding import database_url
+from .db.sqlite_lock import tune_sqlite
 from .models import PromoModel
 
 

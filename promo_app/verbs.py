@@ -14,22 +14,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import codes
-from .codes import (
-    DUPLICATED,
-    UNCHANGED,
-    AttachResult,
-    ImportLine,
-    ImportReport,
-    ProgramRef,
-    attach_code,
-    claim_free_code,
-    find_targets,
-    get_program,
-)
-from .engine import promo_connection
+from .attach import AttachResult, attach_code, claim_free_code, find_targets
+from .codes import UNCHANGED, ProgramRef, get_program
+from .db.binding import promo_connection
 from .errors import PromoError
-from .models import utcnow
+from .importing.batches import import_codes
+from .importing.report import DUPLICATED, ImportLine, ImportReport
 from .profiles import ProfileKey, find_profile
+from .times import utcnow
 from .tokens import Grant, check_database_access
 
 # What `import` says about each code: (error, error_text). Stable, as error_text is.
@@ -93,7 +85,7 @@ def import_(
     program = get_program(session, loyalty_id)
     kept = codes_given[:limit]
     lines = [ImportLine(index, raw or "") for index, raw in enumerate(kept)]
-    report = codes.import_codes(session, program, lines, report=ImportReport(keep=None))
+    report = import_codes(session, program, lines, report=ImportReport(keep=None))
     problems = {line: outcome for line, _raw, outcome, _message in report.problems}
     data = []
     for item in lines:

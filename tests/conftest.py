@@ -17,7 +17,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from promo_app import create_app
-from promo_app.codes import ImportLine, import_codes
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import CustomField, Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from promo_app.models import Attachment, Profile, PromoCode, utcnow
+from promo_app.models import Attachment, Profile, PromoCode
+from promo_app.times import utcnow
 
 from .conftest import call
 
@@ -56,7 +57,7 @@ def test_attach_without_code_takes_oldest_free_code(client, shop, session, fmt):
 def test_a_draw_that_fails_midway_leaves_its_code_in_the_pool(client, shop, session, monkeypatch):
     """The draw's two writes are one transaction: a failure after the code was taken
     (here the attachment's insert) gives the code back, and the client a 500."""
-    import promo_app.codes
+    import promo_app.attach
 
     class FailingInsert:
         def rows(self, connection, params):
@@ -64,15 +65,15 @@ def test_a_draw_that_fails_midway_leaves_its_code_in_the_pool(client, shop, sess
                 "INSERT INTO promo_attachment", params, Exception("disk I/O error")
             )
 
-    attach_taken = promo_app.codes._ATTACH_TAKEN
-    monkeypatch.setattr(promo_app.codes, "_ATTACH_TAKEN", FailingInsert())
+    attach_taken = promo_app.attach._ATTACH_TAKEN
+    monkeypatch.setattr(promo_app.attach, "_ATTACH_TAKEN", FailingInsert())
     status, body = attach(client, shop, email="alice@example.com")
     assert (status, body["error"], body["data"]) == (500, 500, None)
     assert "disk I/O" not in str(body)
     assert session.scalar(select(PromoCode.free).where(PromoCode.code == "FREE-1")) is True
     assert attachment_count(session) == 0
 
-    monkeypatch.setattr(promo_app.codes, "_ATTACH_TAKEN", attach_taken)
+    monkeypatch.setattr(promo_app.attach, "_ATTACH_TAKEN", attach_taken)
     status, body = attach(client, shop, email="alice@example.com")
     assert (status, body["data"]["code"]) == (200, "FREE-1")
 

@@ -20,7 +20,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from promo_app import create_app
-from promo_app.codes import ImportLine, import_codes
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token

@@ -9,7 +9,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from promo_app.codes import ImportLine, import_codes
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import Attachment, Database, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from promo_app import create_app
-from promo_app.codes import ImportLine, claim_free_code, import_codes
-from promo_app.models import LoyaltyProgram, Profile, utcnow
+from promo_app.attach import claim_free_code
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
+from promo_app.models import LoyaltyProgram, Profile
+from promo_app.times import utcnow
 
 from .conftest import call
 

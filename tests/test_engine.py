@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from promo_app.engine import begin_read_only
+from promo_app.db.binding import begin_read_only
 from promo_app.models import LoyaltyProgram
 
 # SQLite's own locking rules (PostgreSQL locks rows): left out of the PostgreSQL pass.

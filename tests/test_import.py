@@ -12,9 +12,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import insert, select, text
 
-from promo_app import codes
-from promo_app.codes import ImportLine, ImportReport, import_codes
-from promo_app.models import LoyaltyProgram, PromoCode, utcnow
+from promo_app.importing import batches as engine_module
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine, ImportReport
+from promo_app.models import LoyaltyProgram, PromoCode
+from promo_app.times import utcnow
 
 
 def mixed_lines() -> list[ImportLine]:
@@ -69,7 +71,7 @@ def stored(session, program_id: int) -> list[tuple]:
 
 
 def write_exactly(self, batch: list[ImportLine]) -> None:
-    codes._insert_exactly(
+    engine_module._insert_exactly(
         self.session, self.program_id, batch, self.universal, self.first_new_id, self.report
     )
 
@@ -88,7 +90,7 @@ def test_a_batch_written_by_executemany_reports_as_the_exact_way(
     fast = new_program(session, "Fast", universal)
     fast_report = import_codes(session, fast, make_lines(), insert_size=3)
     session.commit()
-    monkeypatch.setattr(codes._BatchWriter, "insert", write_exactly)
+    monkeypatch.setattr(engine_module._BatchWriter, "insert", write_exactly)
     exact = new_program(session, "Exact", universal)
     exact_report = import_codes(session, exact, make_lines(), insert_size=3)
     session.commit()
@@ -124,9 +126,9 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
     # As if each code of the program had been added after the lookup: the lookup finds none.
     # On SQLite the batch's second insert runs under the write lock the first one took, and
     # is told apart after the fact instead of written again.
-    for name, query in list(codes._EXISTING_CODES.items()):
+    for name, query in list(engine_module._EXISTING_CODES.items()):
         blind = query.where(PromoCode.__table__.c.loyalty_id == -1)
-        monkeypatch.setitem(codes._EXISTING_CODES, name, blind)
+        monkeypatch.setitem(engine_module._EXISTING_CODES, name, blind)
     exact_batches = spy_on_exact_writes(monkeypatch)
     program = session.get_one(LoyaltyProgram, shop.personal_id)
     lines = [ImportLine(1, "FREE-1"), ImportLine(2, "NEW-1"), ImportLine(3, "NEW-1")]
@@ -157,7 +159,7 @@ def test_a_code_another_writer_adds_between_lookup_and_insert_is_not_lost_or_cou
     program_id = program.id
     session.commit()  # on SQLite the other writer could not write while this one held the lock
     exact_batches = spy_on_exact_writes(monkeypatch)
-    insert_all = codes._BatchWriter._insert_all
+    insert_all = engine_module._BatchWriter._insert_all
 
     def insert_after_a_rival(self, rows):
         if any(row[1] == "NEW-5" for row in rows):
@@ -167,7 +169,7 @@ def test_a_code_another_writer_adds_between_lookup_and_insert_is_not_lost_or_cou
                 other.execute(insert(PromoCode), {"loyalty_id": program_id, "code": "NEW-5"})
         return insert_all(self, rows)
 
-    monkeypatch.setattr(codes._BatchWriter, "_insert_all", insert_after_a_rival)
+    monkeypatch.setattr(engine_module._BatchWriter, "_insert_all", insert_after_a_rival)
     # FREE-1, which the program has, makes the batches look their codes up before they
     # insert; the first batch's lookup runs after its first try, the next ones' first.
     lines = [ImportLine(1, "FREE-1"), *(ImportLine(n, f"NEW-{n - 1}") for n in range(2, 8))]
@@ -196,13 +198,13 @@ def test_an_insert_under_the_write_lock_that_meets_old_codes_keeps_its_new_ones(
 ):
     program = new_program(session, "Under the lock", False)
     savepoint_inserts = []
-    insert_all = codes._BatchWriter._insert_all
+    insert_all = engine_module._BatchWriter._insert_all
 
     def spy(self, rows):
         savepoint_inserts.append([row[1] for row in rows])
         return insert_all(self, rows)
 
-    monkeypatch.setattr(codes._BatchWriter, "_insert_all", spy)
+    monkeypatch.setattr(engine_module._BatchWriter, "_insert_all", spy)
     lines = [ImportLine(1, "NEW-1"), ImportLine(2, "NEW-2"), ImportLine(3, "NEW-3")]
     lines += [ImportLine(4, "OLD-1"), ImportLine(5, "NEW-1"), ImportLine(6, "NEW-4")]
     lines += [ImportLine(7, "OLD-2"), ImportLine(8, "NEW-5")]
@@ -228,13 +230,13 @@ def test_an_insert_under_the_write_lock_that_meets_old_codes_keeps_its_new_ones(
 def spy_on_exact_writes(monkeypatch) -> list[list[str]]:
     """Record the codes of every batch written the exact way."""
     batches: list[list[str]] = []
-    exactly = codes._insert_exactly
+    exactly = engine_module._insert_exactly
 
     def spy(session, program_id, batch, *args):
         batches.append([item.raw for item in batch])
         return exactly(session, program_id, batch, *args)
 
-    monkeypatch.setattr(codes, "_insert_exactly", spy)
+    monkeypatch.setattr(engine_module, "_insert_exactly", spy)
     return batches
 
 
@@ -259,7 +261,7 @@ def test_an_import_commits_after_each_insert_while_another_writer_waits(
 ):
     """Batches of 10 codes, inserted 3 at a time: committed every 10 codes, or after each
     insert while another writer waits for SQLite's write lock (an attach call)."""
-    monkeypatch.setattr(codes, "writers_waiting", lambda _session: someone_waits)
+    monkeypatch.setattr(engine_module, "writers_waiting", lambda _session: someone_waits)
     program = session.get_one(LoyaltyProgram, shop.personal_id)
     lines = [ImportLine(n, f"NEW-{n}") for n in range(1, 26)]
     committed: list[int] = []

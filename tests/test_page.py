@@ -13,9 +13,11 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import delete, func, inspect, select
 
 from promo_app import PromoCodes
-from promo_app.codes import ImportLine, import_codes
-from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode, utcnow
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
+from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
+from promo_app.times import utcnow
 from promo_app.tokens import create_token
 
 from .conftest import call

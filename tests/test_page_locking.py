@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from promo_app.codes import ImportLine, import_codes
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram
 
 

@@ -23,7 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from promo_app.codes import ImportLine, get_program, import_codes
+from promo_app.codes import get_program
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import Database
 from promo_app.profiles import add_profile
 

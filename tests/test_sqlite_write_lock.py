@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from promo_app.codes import claim_free_code
-from promo_app.engine import writers_waiting
-from promo_app.models import LoyaltyProgram, Profile, PromoCode, utcnow
+from promo_app.attach import claim_free_code
+from promo_app.db.sqlite_lock import writers_waiting
+from promo_app.models import LoyaltyProgram, Profile, PromoCode
+from promo_app.times import utcnow
 
 # A SQLite setting (PostgreSQL locks rows): left out of the PostgreSQL pass.
 pytestmark = pytest.mark.sqlite_only

@@ -17,7 +17,8 @@ import requests
 
 from bench.upload_memory import MultipartFile
 from promo_app import create_app
-from promo_app.codes import ImportLine, import_codes
+from promo_app.importing.batches import import_codes
+from promo_app.importing.report import ImportLine
 from promo_app.models import Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token

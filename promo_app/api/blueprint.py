@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.engine import Connection
 from werkzeug.exceptions import HTTPException
 
-from ..engine import promo_connection
+from ..db.binding import promo_connection
 from ..errors import (
     IncorrectRequest,
     InternalError,

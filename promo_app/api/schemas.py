@@ -16,8 +16,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..codes import InvalidCode, normalize_code, parse_expire_date
+from ..codes import InvalidCode, normalize_code
 from ..profiles import MATCHING_MODES, ProfileKey
+from ..times import parse_expire_date
 from ..verbs import IMPORT_OUTCOMES
 
 MAX_ID = 2**31 - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, url_for
 
 from .. import verbs
-from ..engine import begin_read_only
+from ..db.binding import begin_read_only
 from ..extension import current_promo
 from .blueprint import bp, load, session
 from .openapi import build_document

@@ -19,7 +19,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..engine import begin_read_only
+from ..db.binding import begin_read_only
 from ..extension import current_promo
 from ..models import AdminUser
 

@@ -21,8 +21,8 @@ from flask import (
 
 from ..admins import authenticate_admin
 from ..code_files import CodeFileError
-from ..codes import IMPORT_BATCH_SIZE, rfc3339
-from ..engine import begin_read_only
+from ..db.binding import begin_read_only
+from ..importing.batches import IMPORT_BATCH_SIZE
 from ..models import LoyaltyProgram
 from ..programs import (
     EXPORT_COLUMNS,
@@ -37,6 +37,7 @@ from ..programs import (
     spreadsheet_safe,
     visible,
 )
+from ..times import rfc3339
 from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 

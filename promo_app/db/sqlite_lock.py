@@ -1,4 +1,5 @@
-"""The promo engine: its own bind, and SQLite tuned so that concurrent writers wait, not fail."""
+"""SQLite tuned so that concurrent writers wait, not fail: WAL, a busy timeout, and BEGIN
+IMMEDIATE before a transaction's first write, polled every millisecond at most."""
 
 from __future__ import annotations
 
@@ -7,83 +8,25 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, scoped_session
 
 try:
     import fcntl
 except ImportError:  # Windows: waiting writers go unseen
     fcntl = None
 
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Executable, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, scoped_session
-
-from .models import BIND_KEY, PromoCode
+from ..models import PromoCode
+from .direct import _BEFORE_DIRECT_STATEMENT
 
 READ_ONLY = "promo_read_only"
-
-# What must run before a DirectStatement on a connection of an engine, as SQLAlchemy's
-# before_cursor_execute event runs before its own (the "first-write" lock).
-_BEFORE_DIRECT_STATEMENT: WeakKeyDictionary[Engine, Callable[[Any, Any, str], None]] = (
-    WeakKeyDictionary()
-)
-
-
-def begin_read_only(session: Session | scoped_session) -> None:
-    """Start the session's promo transaction as a read that takes no write lock.
-
-    It acts only at the start of a transaction: in a session that has begun one already,
-    the transaction stays as it began. One begun this way must not write (on SQLite it
-    could fail with "database is locked" if it did).
-    Its reads are one snapshot: SQLite's deferred transaction is one by itself, and on
-    PostgreSQL it runs REPEATABLE READ (its default, READ COMMITTED, would let each
-    statement see the commits made since the transaction began).
-    """
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.in_transaction():
-        return
-    options: dict[str, Any] = {READ_ONLY: True}
-    if session.get_bind(mapper=PromoCode).dialect.name == "postgresql":
-        options["isolation_level"] = "REPEATABLE READ"
-    session.connection(bind_arguments={"mapper": PromoCode}, execution_options=options)
-
-
-def promo_connection(session: Session | scoped_session) -> Connection:
-    """Return the connection of the session's promo transaction, beginning it if need be.
-
-    The API's hot paths run prebuilt Core statements on it: the same transaction as the
-    session's, without the ORM's per-statement work.
-    """
-    return session.connection(bind_arguments={"mapper": PromoCode})
-
-
-def database_url(url: str) -> str:
-    """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def ensure_promo_engine(db: SQLAlchemy, app: Flask) -> Engine:
-    """Return the engine of the promo bind on `app`, creating it if the host made none."""
-    with app.app_context():
-        engines = db.engines
-        if BIND_KEY not in engines:
-            # The host initialised its db before us without a promo bind: add one the way
-            # Flask-SQLAlchemy makes its own (instance-relative SQLite paths, pools).
-            options: dict[str, Any] = {"url": app.config["PROMO_DATABASE_URL"]}
-            db._apply_driver_defaults(options, app)
-            engines[BIND_KEY] = db._make_engine(BIND_KEY, options, app)
-        return engines[BIND_KEY]
 
 
 def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-write") -> None:
@@ -290,80 +233,3 @@ class WaitingWriters:
             return error.errno in (errno.EACCES, errno.EAGAIN)
         fcntl.lockf(descriptor, fcntl.LOCK_UN)
         return False
-
-
-class DirectStatement:
-    """A Core statement that SQLAlchemy compiles once per dialect and that then runs straight
-    on the DBAPI cursor of a SQLAlchemy connection, inside that connection's transaction.
-
-    The SQL is SQLAlchemy's own for the dialect (FOR UPDATE SKIP LOCKED on PostgreSQL, not
-    on SQLite), its parameters bound, never spliced; parameters of types that need converting
-    (times on SQLite) go through the type's own bind processor. What a call saves is the
-    per-execution work (cache key, execution context, result objects), which costs about
-    ten times SQLite's own work on a statement of the attach call. Rows come as the driver
-    gives them, so select only plain columns (ids, strings, flags). The statements are not
-    seen by SQLAlchemy's logging or its own cursor events.
-    """
-
-    def __init__(self, statement: Executable) -> None:
-        self.statement = statement
-        self._plans: dict[str, _DirectPlan] = {}
-
-    def _plan(self, dialect: Any) -> _DirectPlan:
-        plan = self._plans.get(dialect.name)
-        if plan is None:
-            compiled = self.statement.compile(dialect=dialect)
-            if compiled.post_compile_params or compiled.literal_execute_params:
-                raise TypeError("A DirectStatement cannot have parameters rendered at run time.")
-            binds = compiled.binds
-            processors = {}
-            for name, bind in binds.items():
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if process is not None:
-                    processors[name] = process
-            plan = _DirectPlan(
-                sql=str(compiled),
-                names=tuple(compiled.positiontup or ()) if compiled.positional else None,
-                defaults={name: bind.value for name, bind in binds.items() if not bind.required},
-                processors=processors,
-                driver_error=dialect.loaded_dbapi.Error,
-            )
-            self._plans[dialect.name] = plan
-        return plan
-
-    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
-        """Run the statement with `params`; return all the rows it gives."""
-        plan = self._plan(connection.dialect)
-        values = {**plan.defaults, **params}
-        for name, process in plan.processors.items():
-            values[name] = process(values[name])
-        if not connection.in_transaction():
-            # Begin as SQLAlchemy's own execute would, so that the statements of a call are
-            # one transaction, committed or rolled back as the connection says.
-            connection.begin()
-        cursor = connection.connection.cursor()
-        try:
-            before = _BEFORE_DIRECT_STATEMENT.get(connection.engine)
-            if before is not None:
-                before(connection, cursor, plan.sql)
-            if plan.names is None:
-                cursor.execute(plan.sql, values)
-            else:
-                cursor.execute(plan.sql, [values[name] for name in plan.names])
-            return cursor.fetchall() if cursor.description else []
-        except plan.driver_error as error:
-            # As SQLAlchemy raises it: IntegrityError, OperationalError ("database is locked").
-            raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
-        finally:
-            cursor.close()
-
-
-@dataclass(frozen=True)
-class _DirectPlan:
-    """A DirectStatement as compiled for one dialect."""
-
-    sql: str
-    names: tuple[str, ...] | None  # the order of the parameters, for a positional driver
-    defaults: dict[str, Any]  # values given in the statement itself (LIMIT 2, free=False)
-    processors: dict[str, Callable[[Any], Any]]
-    driver_error: type[Exception]

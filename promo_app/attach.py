@@ -1,0 +1,232 @@
+"""The attach hot path: a code of the pool, or a named code, attached to a profile.
+
+The call the shops make most runs on a plain connection of the promo engine with
+statements built once (`DirectStatement`), not on the ORM session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from .codes import ProgramRef, is_expired
+from .db.direct import DirectStatement
+from .errors import (
+    AlreadyAttached,
+    CodeExpired,
+    DatabaseNotFound,
+    LoyaltyProgramNotFound,
+    NoCodesAvailable,
+)
+from .models import Attachment, Database, LoyaltyProgram, PromoCode
+from .profiles import ProfileRef
+from .times import rfc3339, utcnow
+
+
+def _targets_query() -> Select:
+    """Build once the lookup of a call's database and program: one statement, two answers."""
+    databases, programs = Database.__table__, LoyaltyProgram.__table__
+    program = programs.c.id == bindparam("loyalty_id")
+    return select(
+        select(databases.c.id).where(databases.c.id == bindparam("db_id")).scalar_subquery(),
+        select(programs.c.id).where(program).scalar_subquery(),
+        select(programs.c.universal).where(program).scalar_subquery(),
+    )
+
+
+_TARGETS_QUERY = DirectStatement(_targets_query())
+
+
+def find_targets(connection: Connection, db_id: int, loyalty_id: int) -> ProgramRef:
+    """Check that database `db_id` and program `loyalty_id` exist; return the program."""
+    [(found_db, found_program, universal)] = _TARGETS_QUERY.rows(
+        connection, {"db_id": db_id, "loyalty_id": loyalty_id}
+    )
+    if found_db is None:
+        raise DatabaseNotFound()
+    if found_program is None:
+        raise LoyaltyProgramNotFound()
+    return ProgramRef(found_program, bool(universal))
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    """What a shop learns from an attach: which code its customer got, and when."""
+
+    code: str
+    loyalty_id: int
+    profile_id: str
+    attached: datetime
+
+    def as_data(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "loyalty_id": self.loyalty_id,
+            "profile_id": self.profile_id,
+            "attached": rfc3339(self.attached),
+        }
+
+
+def attach_code(
+    connection: Connection,
+    program: ProgramRef,
+    profile: ProfileRef,
+    code: str | None,
+    now: datetime | None = None,
+) -> AttachResult:
+    """Attach `code` (or, without one, a free code of the pool) to `profile`.
+
+    The caller commits. Every step is guarded by the schema's constraints as well,
+    so two concurrent calls can never both attach one personal code.
+    """
+    now = now or utcnow()
+    if code is None:
+        return claim_free_code(connection, program, profile, now)
+    promo = find_or_create_code(connection, program, code)
+    attached = _attached_at(connection, promo.id, profile.id)
+    if attached is not None:
+        return AttachResult(promo.code, program.id, profile.profile_id, attached)
+    if not promo.universal and not promo.free:
+        raise AlreadyAttached()
+    if is_expired(promo, now):
+        raise CodeExpired()
+    if not promo.universal and not _take(connection, promo.id):
+        # Another call took it between our read and our write (PostgreSQL's row lock
+        # made us wait for it); answer as if we had come second, which we did.
+        attached = _attached_at(connection, promo.id, profile.id)
+        if attached is not None:
+            return AttachResult(promo.code, program.id, profile.profile_id, attached)
+        raise AlreadyAttached()
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(Attachment.__table__).values(
+                    code_id=promo.id,
+                    profile_pk=profile.id,
+                    personal=not promo.universal,
+                    attached=now,
+                )
+            )
+    except IntegrityError:
+        # A concurrent call attached the same universal code to the same profile.
+        attached = _attached_at(connection, promo.id, profile.id)
+        if attached is None:
+            raise
+        return AttachResult(promo.code, program.id, profile.profile_id, attached)
+    return AttachResult(promo.code, program.id, profile.profile_id, now)
+
+
+def _claim_statements() -> tuple[Update, Insert]:
+    """Build the two statements of a pool draw once; a draw only binds its values.
+
+    They are Core statements on the tables, prebuilt: the ORM's per-call statement
+    building and bulk-update bookkeeping cost more than the database's own work here.
+    """
+    codes, attachments = PromoCode.__table__, Attachment.__table__
+    oldest_free = (
+        select(codes.c.id)
+        .where(
+            codes.c.loyalty_id == bindparam("program_id"),
+            codes.c.free,
+            or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now")),
+        )
+        .order_by(codes.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
+        .scalar_subquery()
+    )
+    take = (
+        update(codes)
+        .where(codes.c.id == oldest_free, codes.c.free)
+        .values(free=False)
+        .returning(codes.c.id, codes.c.code)
+    )
+    attach = insert(attachments).values(
+        code_id=bindparam("taken_id"),
+        profile_pk=bindparam("profile"),
+        personal=True,
+        attached=bindparam("now"),
+    )
+    return take, attach
+
+
+_TAKE_OLDEST_FREE, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
+
+
+def claim_free_code(
+    connection: Connection, program: ProgramRef, profile: ProfileRef, now: datetime
+) -> AttachResult:
+    """Take the oldest free, unexpired personal code of `program` and attach it."""
+    taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": program.id, "now": now})
+    if not taken:
+        raise NoCodesAvailable()
+    [(taken_id, code)] = taken
+    _ATTACH_TAKEN.rows(connection, {"taken_id": taken_id, "profile": profile.id, "now": now})
+    return AttachResult(code, program.id, profile.profile_id, now)
+
+
+_CODE_COLUMNS = (
+    PromoCode.__table__.c.id,
+    PromoCode.__table__.c.code,
+    PromoCode.__table__.c.universal,
+    PromoCode.__table__.c.free,
+    PromoCode.__table__.c.expire_date,
+)
+
+
+def find_or_create_code(connection: Connection, program: ProgramRef, code: str) -> Row:
+    """Return `code` of `program` (id, code, universal, free, expire_date), creating it as
+    the program's default kind if missing."""
+    codes = PromoCode.__table__
+    query = select(*_CODE_COLUMNS).where(codes.c.loyalty_id == program.id, codes.c.code == code)
+    promo = connection.execute(query).first()
+    if promo is not None:
+        return promo
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(codes).values(
+                    loyalty_id=program.id,
+                    code=code,
+                    universal=program.universal,
+                    free=not program.universal,
+                )
+            )
+    except IntegrityError:
+        pass  # created by a concurrent call since we looked: use that one
+    return connection.execute(query).one()
+
+
+def _take(connection: Connection, code_id: int) -> bool:
+    """Mark a personal code as no longer free, if it still is."""
+    codes = PromoCode.__table__
+    row = connection.execute(
+        update(codes)
+        .where(codes.c.id == code_id, codes.c.free)
+        .values(free=False)
+        .returning(codes.c.id)
+    ).first()
+    return row is not None
+
+
+def _attached_at(connection: Connection, code_id: int, profile_pk: int) -> datetime | None:
+    """When `code_id` was attached to the profile `profile_pk`, if it is."""
+    attachments = Attachment.__table__
+    return connection.execute(
+        select(attachments.c.attached).where(
+            attachments.c.code_id == code_id, attachments.c.profile_pk == profile_pk
+        )
+    ).scalar()

@@ -1,0 +1,1 @@
+"""The promo engine: its bind, SQLite's write lock, and statements run straight on the driver."""

@@ -1,0 +1,95 @@
+"""Statements compiled once per dialect and run straight on the DBAPI cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+# What must run before a DirectStatement on a connection of an engine, as SQLAlchemy's
+# before_cursor_execute event runs before its own (the "first-write" lock).
+_BEFORE_DIRECT_STATEMENT: WeakKeyDictionary[Engine, Callable[[Any, Any, str], None]] = (
+    WeakKeyDictionary()
+)
+
+
+class DirectStatement:
+    """A Core statement that SQLAlchemy compiles once per dialect and that then runs straight
+    on the DBAPI cursor of a SQLAlchemy connection, inside that connection's transaction.
+
+    The SQL is SQLAlchemy's own for the dialect (FOR UPDATE SKIP LOCKED on PostgreSQL, not
+    on SQLite), its parameters bound, never spliced; parameters of types that need converting
+    (times on SQLite) go through the type's own bind processor. What a call saves is the
+    per-execution work (cache key, execution context, result objects), which costs about
+    ten times SQLite's own work on a statement of the attach call. Rows come as the driver
+    gives them, so select only plain columns (ids, strings, flags). The statements are not
+    seen by SQLAlchemy's logging or its own cursor events.
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[str, _DirectPlan] = {}
+
+    def _plan(self, dialect: Any) -> _DirectPlan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = self.statement.compile(dialect=dialect)
+            if compiled.post_compile_params or compiled.literal_execute_params:
+                raise TypeError("A DirectStatement cannot have parameters rendered at run time.")
+            binds = compiled.binds
+            processors = {}
+            for name, bind in binds.items():
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors[name] = process
+            plan = _DirectPlan(
+                sql=str(compiled),
+                names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+                defaults={name: bind.value for name, bind in binds.items() if not bind.required},
+                processors=processors,
+                driver_error=dialect.loaded_dbapi.Error,
+            )
+            self._plans[dialect.name] = plan
+        return plan
+
+    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
+        """Run the statement with `params`; return all the rows it gives."""
+        plan = self._plan(connection.dialect)
+        values = {**plan.defaults, **params}
+        for name, process in plan.processors.items():
+            values[name] = process(values[name])
+        if not connection.in_transaction():
+            # Begin as SQLAlchemy's own execute would, so that the statements of a call are
+            # one transaction, committed or rolled back as the connection says.
+            connection.begin()
+        cursor = connection.connection.cursor()
+        try:
+            before = _BEFORE_DIRECT_STATEMENT.get(connection.engine)
+            if before is not None:
+                before(connection, cursor, plan.sql)
+            if plan.names is None:
+                cursor.execute(plan.sql, values)
+            else:
+                cursor.execute(plan.sql, [values[name] for name in plan.names])
+            return cursor.fetchall() if cursor.description else []
+        except plan.driver_error as error:
+            # As SQLAlchemy raises it: IntegrityError, OperationalError ("database is locked").
+            raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
+        finally:
+            cursor.close()
+
+
+@dataclass(frozen=True)
+class _DirectPlan:
+    """A DirectStatement as compiled for one dialect."""
+
+    sql: str
+    names: tuple[str, ...] | None  # the order of the parameters, for a positional driver
+    defaults: dict[str, Any]  # values given in the statement itself (LIMIT 2, free=False)
+    processors: dict[str, Callable[[Any], Any]]
+    driver_error: type[Exception]
