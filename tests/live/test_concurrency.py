@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from promo_app.codes import ImportLine, import_codes
 from promo_app.models import Attachment, Database, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
-
-from .server import gunicorn
+from tests.live.server import gunicorn
 
 pytestmark = pytest.mark.slow
 

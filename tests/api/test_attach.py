@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from promo_app.models import Attachment, Profile, PromoCode, utcnow
-
-from .conftest import call
+from tests.helpers import call
 
 FORMATS = ["json", "xml"]
 

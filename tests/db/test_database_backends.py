@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from promo_app import create_app
 from promo_app.codes import ImportLine, claim_free_code, import_codes
 from promo_app.models import LoyaltyProgram, Profile, utcnow
-
-from .conftest import call
+from tests.helpers import call
 
 
 def draw(engine, shop, profile_name: str) -> tuple[Session, str]:

@@ -17,8 +17,7 @@ from promo_app.codes import ImportLine, import_codes
 from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode, utcnow
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
-
-from .conftest import call
+from tests.helpers import call
 
 PASSWORD = "correct horse battery"
 

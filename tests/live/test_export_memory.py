@@ -14,8 +14,7 @@ from promo_app.api.transport import to_xml, xml_item
 from promo_app.codes import ImportLine, import_codes
 from promo_app.models import LoyaltyProgram
 from promo_app.tokens import create_token
-
-from .conftest import call
+from tests.helpers import call
 
 
 def make_program(session, name: str, size: int) -> int:

@@ -26,8 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from promo_app.codes import ImportLine, get_program, import_codes
 from promo_app.models import Database
 from promo_app.profiles import add_profile
-
-from .conftest import call
+from tests.helpers import call
 
 not_a_server_error = schemathesis.checks.not_a_server_error
 CHECKS = [
