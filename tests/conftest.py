@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import xmltodict
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
@@ -226,50 +224,3 @@ def shop(app, session) -> Shop:
     )
     session.commit()
     return made
-
-
-def call(client, verb: str, params: dict[str, Any], fmt: str = "json", **kwargs: Any):
-    """POST `params` to a verb as JSON, XML or a form; return (HTTP status, envelope)."""
-    path = f"/api/v1.1/promocodes/{verb}"
-    if fmt == "json":
-        response = client.post(path, json=params, **kwargs)
-    elif fmt == "xml":
-        body = xmltodict.unparse({"xml": params})
-        response = client.post(path, data=body, content_type="application/xml", **kwargs)
-    else:
-        response = client.post(path, data=params, **kwargs)
-    return response.status_code, parse_envelope(response)
-
-
-def parse_envelope(response) -> dict[str, Any]:
-    """Read an answer as a user's client would, in the format the server chose."""
-    if response.mimetype == "application/xml":
-        document = xmltodict.parse(response.data, force_list=("field",))["xml"]
-        document["error"] = int(document["error"])
-        if "errors" in document:
-            # <errors><field name="db_id">message</field>...</errors>, as JSON has it
-            fields: dict[str, list[str]] = {}
-            for field in document["errors"]["field"]:
-                fields.setdefault(field["@name"], []).append(field.get("#text", ""))
-            document["errors"] = fields
-        return document
-    assert response.mimetype == "application/json", response.data
-    return json.loads(response.data)
-
-
-def as_xml(value: Any) -> Any:
-    """Write expected JSON `data` the way an XML answer reads back through xmltodict:
-    text everywhere, booleans as true/false, "" and null as empty elements (None), and a
-    list as repeated <item> elements."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None or value == "":
-        return None
-    if isinstance(value, dict):
-        return {key: as_xml(item) for key, item in value.items()}
-    if isinstance(value, list):
-        if not value:
-            return None
-        items = [as_xml(item) for item in value]
-        return {"item": items if len(items) > 1 else items[0]}
-    return str(value)

@@ -10,8 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from promo_app.models import Attachment, Profile, PromoCode
 from promo_app.times import utcnow
-
-from .conftest import call
+from tests.helpers import call
 
 FORMATS = ["json", "xml"]
 

@@ -11,8 +11,7 @@ from promo_app.api import views
 from promo_app.errors import PromoError
 from promo_app.models import Database
 from promo_app.profiles import add_profile
-
-from .conftest import call
+from tests.helpers import call
 
 VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all"]
 

@@ -29,7 +29,7 @@ from promo_app.tokens import create_token
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("PROMO_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
 PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -12,8 +12,7 @@ from promo_app import PromoCodes
 from promo_app.models import CustomField, Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
-
-from .conftest import parse_envelope
+from tests.helpers import parse_envelope
 
 
 def make_host(database_url: str, init_db_first: bool) -> tuple[Flask, SQLAlchemy]:

@@ -13,8 +13,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Attachment, Database, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
-
-from .server import gunicorn
+from tests.live.server import gunicorn
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,7 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from promo_app.models import Attachment
-
-from .conftest import parse_envelope
+from tests.helpers import parse_envelope
 
 PATH = "/api/v1.1/promocodes/attach"
 

@@ -10,8 +10,7 @@ from sqlalchemy import create_engine, select
 
 from promo_app import create_app
 from promo_app.models import PromoCode, PromoModel
-
-from .conftest import call
+from tests.helpers import call
 
 
 @pytest.fixture

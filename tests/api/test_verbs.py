@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from promo_app.api.transport import to_json, to_xml
 from promo_app.models import Attachment, PromoCode
-
-from .conftest import as_xml, call, parse_envelope
+from tests.helpers import as_xml, call, parse_envelope
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 FORMATS = ["json", "xml", "form"]

@@ -15,8 +15,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram
 from promo_app.tokens import create_token
-
-from .conftest import call
+from tests.helpers import call
 
 
 def make_program(session, name: str, size: int) -> int:

@@ -22,8 +22,7 @@ from promo_app.importing.report import ImportLine
 from promo_app.models import Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
-
-from .server import gunicorn
+from tests.live.server import gunicorn
 
 pytestmark = pytest.mark.slow
 

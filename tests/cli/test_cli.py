@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from promo_app.models import ApiToken, Database, LoyaltyProgram, Profile, PromoCode
 from promo_app.tokens import hash_token
-
-from .conftest import call
+from tests.helpers import call
 
 
 def run(runner, *args: str, input: str | None = None):

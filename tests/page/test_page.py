@@ -19,8 +19,7 @@ from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
 from promo_app.times import utcnow
 from promo_app.tokens import create_token
-
-from .conftest import call
+from tests.helpers import call
 
 PASSWORD = "correct horse battery"
 

@@ -28,8 +28,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Database
 from promo_app.profiles import add_profile
-
-from .conftest import call
+from tests.helpers import call
 
 not_a_server_error = schemathesis.checks.not_a_server_error
 CHECKS = [

@@ -15,8 +15,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram, Profile
 from promo_app.times import utcnow
-
-from .conftest import call
+from tests.helpers import call
 
 
 def draw(engine, shop, profile_name: str) -> tuple[Session, str]:
