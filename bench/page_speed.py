@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update  # noqa: E402
 
 from promo_app import create_app  # noqa: E402
 from promo_app.models import Attachment, Database, LoyaltyProgram, Profile, PromoCode  # noqa: E402
-from promo_app.programs import CodeFilter, list_codes, program_summaries  # noqa: E402
+from promo_app.page.queries import CodeFilter, list_codes, program_summaries  # noqa: E402
 
 PASSWORD = "benchmark password"
 

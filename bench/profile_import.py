@@ -16,9 +16,9 @@ from pyinstrument import Profiler
 from run import OUT, codes_file, make_shop, sqlite_url
 
 from promo_app import create_app
-from promo_app.code_files import read_code_file
 from promo_app.codes import get_program
 from promo_app.importing.batches import import_codes
+from promo_app.importing.files import read_code_file
 from promo_app.importing.report import ImportReport
 
 

@@ -18,11 +18,11 @@ from flask.cli import AppGroup
 
 from . import demo
 from .admins import AdminUserError, set_admin_user
-from .code_files import CodeFileError, check_code_file, read_code_file
 from .codes import get_program
 from .errors import PromoError
 from .extension import current_promo
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
+from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
 from .models import CustomField, Database, LoyaltyProgram
 from .profiles import add_profile, get_database

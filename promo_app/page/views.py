@@ -20,26 +20,24 @@ from flask import (
 )
 
 from ..admins import authenticate_admin
-from ..code_files import CodeFileError
 from ..db.binding import begin_read_only
 from ..importing.batches import IMPORT_BATCH_SIZE
+from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
-from ..programs import (
+from ..programs import ProgramNameError, create_program
+from ..times import rfc3339
+from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
+from .filters import visible
+from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
+from .queries import (
     EXPORT_COLUMNS,
     STATUSES,
     CodeFilter,
-    ProgramNameError,
-    create_program,
-    import_code_file,
     iter_codes,
     list_codes,
     program_summaries,
     spreadsheet_safe,
-    visible,
 )
-from ..times import rfc3339
-from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
-from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 
 CSRF_MESSAGE = (
     "The form was too old or did not come from this page, so nothing was done. "

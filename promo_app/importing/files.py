@@ -9,11 +9,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from .importing.report import ImportLine
-from .times import parse_expire_date
+from sqlalchemy.orm import Session
+
+from ..models import LoyaltyProgram
+from ..times import parse_expire_date
+from .batches import IMPORT_BATCH_SIZE, import_codes
+from .report import ImportLine, ImportReport, UploadReport
 
 CHUNK = 1 << 16
 
@@ -99,3 +103,39 @@ def _read_csv(text: io.TextIOWrapper) -> Iterator[ImportLine]:
             except ValueError as error:
                 item.problem = str(error)
         yield item
+
+
+def import_code_file(
+    session: Session,
+    program: LoyaltyProgram,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    batch_size: int = IMPORT_BATCH_SIZE,
+    after_batch: Callable[[ImportReport], None] | None = None,
+) -> UploadReport:
+    """Import a `.txt` or `.csv` file of codes (a seekable binary stream) into `program`.
+
+    The whole file is checked first (UTF-8, not binary): CodeFileError, raised before
+    anything is written, says why not. A CSV that breaks later (a quote never closed)
+    stops the import there; the report says so, and the caller rolls back the batch that
+    was being read. `after_batch` runs after each batch (the page commits there).
+    """
+    check_code_file(stream)
+    report = UploadReport(keep=100)
+    try:
+        import_codes(
+            session,
+            program,
+            read_code_file(stream, filename),
+            report=report,
+            batch_size=batch_size,
+            after_batch=after_batch,
+        )
+    except csv.Error as error:
+        report.stopped = (
+            f"Reading stopped: the CSV is malformed ({error}). Only the codes counted as "
+            "inserted below were added; correct the file and upload it again (the codes "
+            "added now will then be reported as duplicated)."
+        )
+    return report

@@ -1,0 +1,341 @@
+"""The page's read model: programs counted by status, codes listed and exported.
+
+Every code is in exactly one status, checked in this order:
+
+- ``activated``: it has been used (``activated`` is set);
+- ``attached``: a personal code given to a profile, or a universal code given to at least one;
+- ``expired``: never given out, and its ``expire_date`` has passed;
+- ``free``: still to be given out.
+
+So the four counts add up to the total, and ``free`` of a personal program is exactly
+what attach calls without a code can still draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from ..db.binding import begin_read_only
+from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
+from ..times import utcnow
+
+STATUSES = ("free", "attached", "activated", "expired")
+
+
+# The statuses as SQL ---------------------------------------------------------------------
+
+
+def _is_attached() -> ColumnElement[bool]:
+    return or_(
+        and_(not_(PromoCode.universal), not_(PromoCode.free)),
+        and_(PromoCode.universal, exists().where(Attachment.code_id == PromoCode.id)),
+    )
+
+
+def _is_expired(now: datetime) -> ColumnElement[bool]:
+    return and_(PromoCode.expire_date.is_not(None), PromoCode.expire_date <= now)
+
+
+def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
+    """Return the WHERE condition of one status (see the module's docstring)."""
+    used = PromoCode.activated.is_not(None)
+    if status == "activated":
+        return used
+    if status == "attached":
+        return and_(not_(used), _is_attached())
+    if status == "expired":
+        return and_(not_(used), not_(_is_attached()), _is_expired(now))
+    if status == "free":
+        return and_(not_(used), not_(_is_attached()), not_(_is_expired(now)))
+    raise ValueError(f"Unknown status {status!r}")
+
+
+def code_status(code: PromoCode | CodeRow | Row, attachments: int, now: datetime) -> str:
+    """Return the status of one code the way `status_condition` selects it."""
+    if code.activated is not None:
+        return "activated"
+    if (not code.universal and not code.free) or (code.universal and attachments > 0):
+        return "attached"
+    if code.expire_date is not None and code.expire_date <= now:
+        return "expired"
+    return "free"
+
+
+# Counts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    """A program with the number of its codes in each status."""
+
+    id: int
+    name: str
+    universal: bool
+    created: datetime
+    total: int
+    free: int
+    attached: int
+    activated: int
+    expired: int
+
+    def share(self, status: str) -> float:
+        """Return the percentage of the program's codes in `status` (for the usage bar)."""
+        return 100.0 * getattr(self, status) / self.total if self.total else 0.0
+
+    @property
+    def used(self) -> int:
+        return self.total - self.free
+
+
+def program_summaries(
+    session: Session, now: datetime | None = None, loyalty_id: int | None = None
+) -> list[ProgramSummary]:
+    """Count the codes of every program (or of one) by status, in one aggregate query."""
+    now = now or utcnow()
+
+    def count(status: str):
+        return func.coalesce(func.sum(case((status_condition(status, now), 1), else_=0)), 0)
+
+    counts = select(
+        PromoCode.loyalty_id.label("loyalty_id"),
+        func.count().label("total"),
+        *(count(status).label(status) for status in STATUSES),
+    ).group_by(PromoCode.loyalty_id)
+    query = select(LoyaltyProgram).order_by(LoyaltyProgram.id)
+    if loyalty_id is not None:
+        counts = counts.where(PromoCode.loyalty_id == loyalty_id)
+        query = query.where(LoyaltyProgram.id == loyalty_id)
+    counted = counts.subquery()
+    query = query.add_columns(counted).outerjoin(counted, counted.c.loyalty_id == LoyaltyProgram.id)
+    summaries = []
+    for row in session.execute(query):
+        program = row[0]
+        summaries.append(
+            ProgramSummary(
+                id=program.id,
+                name=program.name,
+                universal=program.universal,
+                created=program.created,
+                total=row.total or 0,
+                free=row.free or 0,
+                attached=row.attached or 0,
+                activated=row.activated or 0,
+                expired=row.expired or 0,
+            )
+        )
+    return summaries
+
+
+# Listing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeFilter:
+    """What the list (and the export) shows: one status or all, codes starting with a prefix."""
+
+    status: str | None = None
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """One code as the page and the export show it."""
+
+    id: int
+    code: str
+    universal: bool
+    free: bool
+    expire_date: datetime | None
+    activated: datetime | None
+    created: datetime
+    status: str
+    # Who has it: an email (or profile_id) for one profile, "N profiles" for a universal code.
+    profile: str
+    attached: datetime | None
+
+
+@dataclass(frozen=True)
+class CodePage:
+    rows: list[CodeRow]
+    # Keyset links: the id to go on from, or None when there is nothing that way.
+    older_than: int | None
+    newer_than: int | None
+
+
+def prefix_condition(session: Session, prefix: str) -> ColumnElement[bool]:
+    """Return the condition `code starts with prefix`, exact and case-sensitive, as bound values.
+
+    SQLite's LIKE ignores case, so there a range on the (binary-ordered) code does it and
+    uses the unique index; PostgreSQL's LIKE is exact, and a range is not under a locale
+    collation, so there it is LIKE with the wildcards of the prefix escaped.
+    """
+    if session.get_bind(PromoCode).dialect.name == "sqlite":
+        upper = _prefix_upper_bound(prefix)
+        condition = PromoCode.code >= prefix
+        return condition if upper is None else and_(condition, PromoCode.code < upper)
+    return PromoCode.code.startswith(prefix, autoescape=True)
+
+
+def _prefix_upper_bound(prefix: str) -> str | None:
+    """Return the least string greater than every string that starts with `prefix`."""
+    chars = list(prefix)
+    while chars:
+        point = ord(chars.pop()) + 1
+        if 0xD800 <= point <= 0xDFFF:  # surrogates cannot be stored: skip them
+            point = 0xE000
+        if point <= 0x10FFFF:
+            return "".join(chars) + chr(point)
+    return None
+
+
+_CODE_COLUMNS = (
+    PromoCode.id,
+    PromoCode.code,
+    PromoCode.universal,
+    PromoCode.free,
+    PromoCode.expire_date,
+    PromoCode.activated,
+    PromoCode.created,
+)
+
+
+def _filtered(session: Session, loyalty_id: int, where: CodeFilter, now: datetime):
+    # Plain rows, not ORM objects: an export reads a million of them.
+    query = select(*_CODE_COLUMNS).where(PromoCode.loyalty_id == loyalty_id)
+    if where.status:
+        query = query.where(status_condition(where.status, now))
+    if where.prefix.isprintable():
+        if where.prefix:
+            query = query.where(prefix_condition(session, where.prefix))
+    else:
+        # No code has control characters (and PostgreSQL refuses NUL in a parameter).
+        query = query.where(false())
+    return query
+
+
+def list_codes(
+    session: Session,
+    loyalty_id: int,
+    where: CodeFilter,
+    *,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+    size: int = 50,
+    now: datetime | None = None,
+) -> CodePage:
+    """Return one page of a program's codes, newest first, from a key (never an OFFSET)."""
+    now = now or utcnow()
+    query = _filtered(session, loyalty_id, where, now)
+    if newer_than is not None:
+        query = query.where(PromoCode.id > newer_than).order_by(PromoCode.id.asc())
+    else:
+        if older_than is not None:
+            query = query.where(PromoCode.id < older_than)
+        query = query.order_by(PromoCode.id.desc())
+    codes = list(session.execute(query.limit(size + 1)))
+    more = len(codes) > size
+    codes = codes[:size]
+    if newer_than is not None:
+        codes.reverse()
+        has_newer, has_older = more, True
+    else:
+        has_newer, has_older = older_than is not None, more
+    rows = _rows(session, codes, now)
+    return CodePage(
+        rows=rows,
+        older_than=rows[-1].id if rows and has_older else None,
+        newer_than=rows[0].id if rows and has_newer else None,
+    )
+
+
+def iter_codes(
+    session: Session,
+    loyalty_id: int,
+    where: CodeFilter,
+    *,
+    batch_size: int = 1000,
+    now: datetime | None = None,
+) -> Iterator[list[CodeRow]]:
+    """Yield all codes of a filter, newest first, in keyset batches.
+
+    Each batch is its own short read-only transaction (ended before it is yielded), so a
+    long export never holds SQLite's write lock, nor a snapshot while the client reads.
+    """
+    now = now or utcnow()
+    last: int | None = None
+    while True:
+        begin_read_only(session)
+        query = _filtered(session, loyalty_id, where, now)
+        if last is not None:
+            query = query.where(PromoCode.id < last)
+        codes = list(session.execute(query.order_by(PromoCode.id.desc()).limit(batch_size)))
+        rows = _rows(session, codes, now)
+        session.rollback()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow]:
+    """Add who has each code and since when, in one query for the whole batch."""
+    holders: dict[int, tuple[int, datetime, str]] = {}
+    if codes:
+        query = (
+            select(
+                Attachment.code_id,
+                func.count(),
+                func.max(Attachment.attached),
+                func.max(func.coalesce(Profile.email, Profile.profile_id)),
+            )
+            .join(Profile, Profile.id == Attachment.profile_pk)
+            .where(Attachment.code_id.in_([code.id for code in codes]))
+            .group_by(Attachment.code_id)
+        )
+        for code_id, number, attached, who in session.execute(query):
+            holders[code_id] = (number, attached, who if number == 1 else f"{number} profiles")
+    rows = []
+    for code in codes:
+        number, attached, who = holders.get(code.id, (0, None, ""))
+        rows.append(
+            CodeRow(
+                id=code.id,
+                code=code.code,
+                universal=code.universal,
+                free=code.free,
+                expire_date=code.expire_date,
+                activated=code.activated,
+                created=code.created,
+                status=code_status(code, number, now),
+                profile=who,
+                attached=attached,
+            )
+        )
+    return rows
+
+
+# Export --------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("code", "status", "profile", "attached", "activated", "expire_date")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """Prefix ' to a cell a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
