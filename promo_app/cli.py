@@ -20,12 +20,12 @@ from . import demo
 from .admins import AdminUserError, set_admin_user
 from .codes import get_program
 from .errors import PromoError
-from .extension import current_promo
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
 from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
 from .models import CustomField, Database, LoyaltyProgram
 from .profiles import add_profile, get_database
+from .state import current_promo
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 

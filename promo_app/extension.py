@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -10,37 +10,7 @@ from sqlalchemy.orm import Session
 from .db.binding import database_url, ensure_promo_engine, promo_connection
 from .db.sqlite_lock import tune_sqlite
 from .models import BIND_KEY, PromoModel
-
-DEFAULTS: dict[str, object] = {
-    # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
-    "PROMO_URL_PREFIX": "",
-    # The promo tables' database; None means the host's SQLALCHEMY_DATABASE_URI.
-    "PROMO_DATABASE_URL": None,
-    # Largest request body the API reads; larger ones get 413 Request too large.
-    "PROMO_MAX_BODY_BYTES": 1024 * 1024,
-    # Answer a successful attach with data null, as the original API does.
-    "PROMO_ATTACH_NULL_DATA": False,
-    # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
-    "PROMO_IMPORT_MAX_CODES": 10_000,
-    # How long a SQLite writer waits for another one before giving up.
-    "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
-    # When a SQLite transaction takes the write lock: "first-write" (right before its first
-    # write, so the lock is held only for the writing) or "transaction" (at its start).
-    "PROMO_SQLITE_WRITE_LOCK": "first-write",
-    # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
-    # True or False (the host's own login decides). None: the page's own sign-in, with admin
-    # users made by `flask promo create-admin`.
-    "PROMO_ADMIN_AUTHORIZE": None,
-    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor (the host's login URL; it gets
-    # ?next=<page URL>). None: a refusal is 403 Forbidden.
-    "PROMO_ADMIN_LOGIN_URL": None,
-    # Largest file the page's upload form takes; larger ones are refused and change nothing.
-    "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
-    # The page warns when a personal program has fewer free codes than this.
-    "PROMO_LOW_CODES_THRESHOLD": 100,
-    # Codes per page of a program's list.
-    "PROMO_PAGE_SIZE": 50,
-}
+from .state import DEFAULTS
 
 
 class PromoCodes:
@@ -116,7 +86,3 @@ class PromoCodes:
         for table in PromoModel.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(bind, checkfirst=True)
-
-
-def current_promo() -> PromoCodes:
-    return current_app.extensions["promo"]

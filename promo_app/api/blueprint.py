@@ -18,7 +18,7 @@ from ..errors import (
     PromoError,
     RequestTooLarge,
 )
-from ..extension import current_promo
+from ..state import current_promo
 from ..tokens import authenticate
 from .transport import envelope, flatten_errors, limit_body, read_params
 

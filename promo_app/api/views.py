@@ -6,7 +6,7 @@ from flask import current_app, jsonify, url_for
 
 from .. import verbs
 from ..db.binding import begin_read_only
-from ..extension import current_promo
+from ..state import current_promo
 from .blueprint import bp, load, session
 from .openapi import build_document
 from .schemas import (

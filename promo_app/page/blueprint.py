@@ -20,8 +20,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..db.binding import begin_read_only
-from ..extension import current_promo
 from ..models import AdminUser
+from ..state import current_promo
 
 bp = Blueprint(
     "promo_page",

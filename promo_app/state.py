@@ -1,0 +1,53 @@
+"""The extension's state as every part reads it: its settings' defaults, the current
+`PromoCodes`, and its session. A leaf: it imports nothing of the package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy.orm import scoped_session
+
+if TYPE_CHECKING:
+    from .extension import PromoCodes
+
+
+DEFAULTS: dict[str, object] = {
+    # Where the API is mounted: the API answers at {prefix}/api/v1.1/promocodes/{verb}.
+    "PROMO_URL_PREFIX": "",
+    # The promo tables' database; None means the host's SQLALCHEMY_DATABASE_URI.
+    "PROMO_DATABASE_URL": None,
+    # Largest request body the API reads; larger ones get 413 Request too large.
+    "PROMO_MAX_BODY_BYTES": 1024 * 1024,
+    # Answer a successful attach with data null, as the original API does.
+    "PROMO_ATTACH_NULL_DATA": False,
+    # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
+    "PROMO_IMPORT_MAX_CODES": 10_000,
+    # How long a SQLite writer waits for another one before giving up.
+    "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # When a SQLite transaction takes the write lock: "first-write" (right before its first
+    # write, so the lock is held only for the writing) or "transaction" (at its start).
+    "PROMO_SQLITE_WRITE_LOCK": "first-write",
+    # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
+    # True or False (the host's own login decides). None: the page's own sign-in, with admin
+    # users made by `flask promo create-admin`.
+    "PROMO_ADMIN_AUTHORIZE": None,
+    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor (the host's login URL; it gets
+    # ?next=<page URL>). None: a refusal is 403 Forbidden.
+    "PROMO_ADMIN_LOGIN_URL": None,
+    # Largest file the page's upload form takes; larger ones are refused and change nothing.
+    "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # The page warns when a personal program has fewer free codes than this.
+    "PROMO_LOW_CODES_THRESHOLD": 100,
+    # Codes per page of a program's list.
+    "PROMO_PAGE_SIZE": 50,
+}
+
+
+def current_promo() -> PromoCodes:
+    return current_app.extensions["promo"]
+
+
+def promo_session() -> scoped_session:
+    """Return the session of the Flask-SQLAlchemy instance the extension was given."""
+    return current_promo().db.session
