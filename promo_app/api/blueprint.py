@@ -20,7 +20,8 @@ from ..errors import (
 )
 from ..state import current_promo
 from ..tokens import authenticate
-from .transport import envelope, flatten_errors, limit_body, read_params
+from .envelope import envelope
+from .params import flatten_errors, limit_body, read_params
 
 bp = Blueprint("promo_api", __name__, url_prefix="/api/v1.1")
 

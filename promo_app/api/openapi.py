@@ -17,6 +17,7 @@ from marshmallow import Schema, fields
 from .. import errors
 from ..errors import PromoError
 from ..profiles import MATCHING_MODES
+from .envelope import SUCCESS_TEXT
 from .schemas import (
     ActivateSchema,
     AttachDataSchema,
@@ -33,7 +34,6 @@ from .schemas import (
     ProfileMatchSchema,
     UpdateSchema,
 )
-from .transport import SUCCESS_TEXT
 
 OPENAPI_VERSION = "3.1.0"
 ANSWER_TYPES = ("application/json", "application/xml")

@@ -8,6 +8,7 @@ from .. import verbs
 from ..db.binding import begin_read_only
 from ..state import current_promo
 from .blueprint import bp, load, session
+from .envelope import envelope, stream_envelope
 from .openapi import build_document
 from .schemas import (
     ActivateSchema,
@@ -18,7 +19,6 @@ from .schemas import (
     ImportSchema,
     UpdateSchema,
 )
-from .transport import envelope, stream_envelope
 
 attach_schema = AttachSchema()
 import_schema = ImportSchema()

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from promo_app.api.transport import to_json, to_xml
+from promo_app.api.envelope import to_json, to_xml
 from promo_app.models import Attachment, PromoCode
 from tests.helpers import as_xml, call, parse_envelope
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promo_app.api.transport import to_xml, xml_item
+from promo_app.api.envelope import to_xml, xml_item
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram
