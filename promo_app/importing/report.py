@@ -45,6 +45,7 @@ class ImportReport:
         return self.inserted + self.duplicated + self.invalid
 
 
+@dataclass
 class UploadReport(ImportReport):
     """An import report that keeps the `keep` problems with the lowest line numbers.
 

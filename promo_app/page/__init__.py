@@ -1,6 +1,6 @@
 """The merchant's page: `{prefix}/admin`, server-rendered, behind a sign-in."""
 
-from . import views
+from . import auth, errors, filters, views
 from .blueprint import bp
 
-__all__ = ["bp", "views"]
+__all__ = ["auth", "bp", "errors", "filters", "views"]

@@ -10,7 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -26,8 +25,9 @@ from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program
 from ..times import rfc3339
-from .blueprint import SESSION_KEY, bp, db_session, render_error, safe_next, size_text
-from .filters import visible
+from .auth import SESSION_KEY, safe_next
+from .blueprint import bp, db_session
+from .errors import render_error, size_text
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 from .queries import (
     EXPORT_COLUMNS,
@@ -47,32 +47,6 @@ CSRF_MESSAGE = (
 
 def refused_csrf(form) -> bool:
     return "csrf_token" in form.errors
-
-
-@bp.context_processor
-def _page_globals():
-    show_sign_out = g.get("promo_admin") is not None
-    return {
-        "admin": g.get("promo_admin"),
-        "sign_out_form": SignOutForm(formdata=None) if show_sign_out else None,
-        "statuses": STATUSES,
-        "rfc3339": rfc3339,
-    }
-
-
-@bp.app_template_filter("promo_number")
-def _promo_number(value: int) -> str:
-    return f"{value:,}"
-
-
-@bp.app_template_filter("promo_visible")
-def _promo_visible(value: str) -> str:
-    return visible(value)
-
-
-@bp.app_template_filter("promo_time")
-def _promo_time(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 # Signing in ------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ WAITING_WRITER = """
 import sys
 from sqlalchemy import update
 from promo_app import create_app
-from promo_app.extension import current_promo
+from promo_app.state import current_promo
 from promo_app.models import LoyaltyProgram
 
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "test"})
