@@ -25,15 +25,11 @@ from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
 from .models import CustomField, Database, LoyaltyProgram
 from .profiles import add_profile, get_database
-from .state import current_promo
+from .state import current_promo, promo_session
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
 promo_cli = AppGroup("promo", help="Manage the promo code service.")
-
-
-def session():
-    return current_promo().db.session
 
 
 def command(*args: Any, **kwargs: Any) -> Callable:
@@ -44,11 +40,11 @@ def command(*args: Any, **kwargs: Any) -> Callable:
         @wraps(function)
         def run(*a: Any, **kw: Any) -> Any:
             try:
-                current_promo().create_all(session())
-                session().commit()
+                current_promo().create_all(promo_session())
+                promo_session().commit()
                 return function(*a, **kw)
             except PromoError as error:
-                session().rollback()
+                promo_session().rollback()
                 details = "; ".join(
                     f"{field}: {' '.join(messages)}"
                     for field, messages in (error.errors or {}).items()
@@ -56,7 +52,7 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                 raise click.ClickException(f"{error.error_text}. {details}".strip()) from None
             finally:
                 # Leave no transaction open: on SQLite it would hold the write lock.
-                session().close()
+                promo_session().close()
 
         return promo_cli.command(*args, **kwargs)(run)
 
@@ -76,8 +72,8 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
     """Create a database of customer profiles; print its db_id."""
     database = Database(name=name)
     database.custom_fields = [CustomField(name=field) for field in dict.fromkeys(custom_fields)]
-    session().add(database)
-    session().commit()
+    promo_session().add(database)
+    promo_session().commit()
     click.echo(f"Created database {name!r} with custom fields {list(custom_fields) or 'none'}.")
     click.echo(database.id)
 
@@ -88,8 +84,8 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
 def create_program(name: str, universal: bool) -> None:
     """Create a loyalty program (a pool of codes); print its loyalty_id."""
     program = LoyaltyProgram(name=name, universal=universal)
-    session().add(program)
-    session().commit()
+    promo_session().add(program)
+    promo_session().commit()
     kind = "universal" if universal else "personal"
     click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default.")
     click.echo(program.id)
@@ -100,8 +96,8 @@ def create_program(name: str, universal: bool) -> None:
 @click.option("--db-id", "db_ids", type=int, multiple=True, help="Limit it to this database.")
 def create_token_command(name: str, db_ids: tuple[int, ...]) -> None:
     """Create an API token; print it once (only its hash is stored)."""
-    secret = create_token(session(), name, list(db_ids))
-    session().commit()
+    secret = create_token(promo_session(), name, list(db_ids))
+    promo_session().commit()
     scope = f"databases {list(db_ids)}" if db_ids else "every database"
     click.echo(f"Created token {name!r} for {scope}. Keep it now: it is not shown again.")
     click.echo(secret)
@@ -111,8 +107,8 @@ def create_token_command(name: str, db_ids: tuple[int, ...]) -> None:
 @click.argument("name")
 def revoke_token_command(name: str) -> None:
     """Revoke an API token: calls with it are answered 401 Invalid API token."""
-    revoke_token(session(), name)
-    session().commit()
+    revoke_token(promo_session(), name)
+    promo_session().commit()
     click.echo(f"Revoked token {name!r}.")
 
 
@@ -121,7 +117,7 @@ def revoke_token_command(name: str) -> None:
 @click.option("--db-id", type=int, required=True, help="The database to add them to.")
 def import_profiles(path: str, db_id: int) -> None:
     """Add the profiles of a CSV file (columns email, phone and custom fields)."""
-    database = get_database(session(), db_id)
+    database = get_database(promo_session(), db_id)
     declared = {field.name for field in database.custom_fields}
     with open(path, encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
@@ -136,9 +132,9 @@ def import_profiles(path: str, db_id: int) -> None:
             reader.fieldnames = columns
             added, bad = _add_profiles(database, reader)
         except UnicodeDecodeError:
-            session().rollback()
+            promo_session().rollback()
             raise click.ClickException("The file is not UTF-8 text.") from None
-    session().commit()
+    promo_session().commit()
     for line, reason in bad:
         click.echo(f"line {line}: {reason}", err=True)
     click.echo(f"Added {added} profiles to database {db_id}; {len(bad)} lines were not valid.")
@@ -154,10 +150,10 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
         if not any(values.values()):
             continue
         email, phone = values.pop("email", ""), values.pop("phone", "")
-        add_profile(session(), database, email=email, phone=phone, custom=values)
+        add_profile(promo_session(), database, email=email, phone=phone, custom=values)
         added += 1
         if added % 1000 == 0:
-            session().commit()
+            promo_session().commit()
     return added, bad
 
 
@@ -175,7 +171,7 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
 )
 def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size: int) -> None:
     """Import codes from a .txt (one per line) or .csv (a `code` column) file."""
-    program = get_program(session(), loyalty_id)
+    program = get_program(promo_session(), loyalty_id)
     size = os.path.getsize(path)
     with open(path, "rb") as file:
         try:
@@ -186,12 +182,12 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size
         with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
 
             def commit(_report: ImportReport) -> None:
-                session().commit()
+                promo_session().commit()
                 bar.update(file.tell() - bar.pos)
 
             try:
                 import_codes(
-                    session(),
+                    promo_session(),
                     program,
                     read_code_file(file, path),
                     universal=universal or None,
@@ -246,7 +242,7 @@ def copy_data_command(source_url: str, target_url: str, batch_size: int, force: 
 @click.option("--server", default="http://127.0.0.1:5000", help="Where the service will run.")
 def demo_command(server: str) -> None:
     """Create a demo shop on first run; print a curl command that attaches a code."""
-    for line in demo.ensure_demo(session(), server):
+    for line in demo.ensure_demo(promo_session(), server):
         click.echo(line)
 
 
@@ -262,11 +258,11 @@ def demo_command(server: str) -> None:
 def create_admin(name: str, password: str) -> None:
     """Create an admin user of the page, or set a new password for an existing one."""
     try:
-        user, created = set_admin_user(session(), name, password)
+        user, created = set_admin_user(promo_session(), name, password)
     except AdminUserError as error:
-        session().rollback()
+        promo_session().rollback()
         raise click.ClickException(str(error)) from None
-    session().commit()
+    promo_session().commit()
     if created:
         click.echo(f"Created admin {user.name!r}; sign in at {_page_path()}.")
     else:

@@ -72,7 +72,6 @@ class ImportResult:
 
 def import_(
     session: Session,
-    token: Grant,
     *,
     loyalty_id: int,
     codes_given: list[str | None],
@@ -105,13 +104,13 @@ def import_(
     )
 
 
-def get(session: Session, token: Grant, *, loyalty_id: int, code: str) -> dict[str, Any]:
+def get(session: Session, *, loyalty_id: int, code: str) -> dict[str, Any]:
     """Describe `code` of the program."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
     return codes.code_state(session, promo)
 
 
-def activate(session: Session, token: Grant, *, loyalty_id: int, code: str) -> dict[str, Any]:
+def activate(session: Session, *, loyalty_id: int, code: str) -> dict[str, Any]:
     """Mark an attached code used; answer its state."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
     codes.activate_code(session, promo)
@@ -120,7 +119,6 @@ def activate(session: Session, token: Grant, *, loyalty_id: int, code: str) -> d
 
 def update(
     session: Session,
-    token: Grant,
     *,
     loyalty_id: int,
     code: str,
@@ -153,7 +151,7 @@ def detach(
 
 
 def export_all(
-    session: Session, token: Grant, *, loyalty_id: int, batch_size: int = 2000
+    session: Session, *, loyalty_id: int, batch_size: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """Check the program now, then return an iterator over all its codes, read in batches.
 

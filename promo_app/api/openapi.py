@@ -8,6 +8,7 @@ it raises, with their stable `error_text` values.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from apispec import APISpec
@@ -19,21 +20,16 @@ from ..errors import PromoError
 from ..profiles import MATCHING_MODES
 from .envelope import SUCCESS_TEXT
 from .schemas import (
-    ActivateSchema,
     AttachDataSchema,
-    AttachSchema,
     CodeParam,
     CodeStateSchema,
-    DetachSchema,
     ExpireDateParam,
-    ExportAllSchema,
     ExportItemSchema,
-    GetSchema,
     ImportItemSchema,
-    ImportSchema,
     ProfileMatchSchema,
     UpdateSchema,
 )
+from .verb import VERBS, Verb
 
 OPENAPI_VERSION = "3.1.0"
 ANSWER_TYPES = ("application/json", "application/xml")
@@ -50,148 +46,10 @@ COMMON_ERRORS: tuple[type[PromoError], ...] = (
 )
 
 EXAMPLE_TOKEN = "abcdefghijklmnqrstuvwxyz"
-MATCHING_EXAMPLE = {"db_id": 1, "matching": "email", "email": "john@example.com"}
-
-
-class Verb:
-    """One verb as the document describes it."""
-
-    def __init__(
-        self,
-        name: str,
-        schema: type[Schema],
-        summary: str,
-        description: str,
-        data: dict[str, Any],
-        errors: tuple[type[PromoError], ...],
-        example: dict[str, Any],
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.name = name
-        self.schema = schema
-        self.summary = summary
-        self.description = description
-        self.data = data
-        self.errors = errors
-        self.example = {"token": EXAMPLE_TOKEN, "loyalty_id": 1, **example}
-        self.extra = extra or {}
 
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def verbs(attach_null_data: bool) -> list[Verb]:
-    code_state = ref("CodeState")
-    return [
-        Verb(
-            "attach",
-            AttachSchema,
-            "Attach a promo code to a profile",
-            "With `code`: attach that code (creating it in the program if it is missing). "
-            "Without: attach the oldest free, unexpired personal code of the program. "
-            "The profile is named by `matching` and its identifier, or by the first of "
-            "profile_id, email, phone, field_name+field_value that is given.",
-            {"type": "null"} if attach_null_data else ref("AttachData"),
-            (
-                errors.AccessDenied,
-                errors.DatabaseNotFound,
-                errors.LoyaltyProgramNotFound,
-                errors.ProfileNotFound,
-                errors.SeveralProfilesMatch,
-                errors.AlreadyAttached,
-                errors.CodeExpired,
-                errors.NoCodesAvailable,
-            ),
-            {**MATCHING_EXAMPLE, "code": "CODE-1"},
-        ),
-        Verb(
-            "import",
-            ImportSchema,
-            "Add promo codes to a loyalty program",
-            "Adds up to PROMO_IMPORT_MAX_CODES codes (10,000 unless configured) as the "
-            "program's default kind, personal or universal. `data[i]` tells what became of "
-            "`codes[i]`; codes past the limit are not looked at, only counted in "
-            "`discarded_by_limit`. Sending the same list again is safe: its codes are "
-            "reported as duplicates (409) and nothing changes.",
-            {"type": "array", "items": ref("ImportItem"), "xml": {"wrapped": True}},
-            (errors.LoyaltyProgramNotFound,),
-            {"codes": ["CODE-1", "CODE-2"]},
-            extra={
-                "inserted": {"type": "integer", "description": "Codes added"},
-                "duplicated": {"type": "integer", "description": "Codes already there"},
-                "discarded_by_limit": {
-                    "type": "integer",
-                    "description": "Codes past the per-request limit, not looked at",
-                },
-            },
-        ),
-        Verb(
-            "get",
-            GetSchema,
-            "Describe a promo code",
-            "Answers the code's state: when it was added, attached, activated, and its expiry.",
-            code_state,
-            (errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
-            {"code": "CODE-1"},
-        ),
-        Verb(
-            "activate",
-            ActivateSchema,
-            "Mark an attached promo code used",
-            "Sets `activated` to now. A code that is attached to no profile is refused; "
-            "so is an expired one. Activating an activated code again changes nothing.",
-            code_state,
-            (
-                errors.LoyaltyProgramNotFound,
-                errors.PromoCodeNotFound,
-                errors.NotAttached,
-                errors.CodeExpired,
-            ),
-            {"code": "CODE-1"},
-        ),
-        Verb(
-            "update",
-            UpdateSchema,
-            "Change a promo code's activation or expiry",
-            "Give `activated`, `expire_date` or both. activated=true marks the code used "
-            "(keeping an earlier time), false clears it; expire_date sets the expiry, and "
-            '"" or null clears it.',
-            code_state,
-            (errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
-            {"code": "CODE-1", "expire_date": "2030-12-31"},
-        ),
-        Verb(
-            "detach",
-            DetachSchema,
-            "Detach a promo code from a profile",
-            "Removes that profile's attachment. A personal code becomes free again, its "
-            "activation cleared, and can be drawn from the pool by attach without a code; "
-            "a universal code keeps its other profiles' attachments.",
-            code_state,
-            (
-                errors.AccessDenied,
-                errors.DatabaseNotFound,
-                errors.LoyaltyProgramNotFound,
-                errors.ProfileNotFound,
-                errors.PromoCodeNotFound,
-                errors.SeveralProfilesMatch,
-                errors.NotAttached,
-            ),
-            {**MATCHING_EXAMPLE, "code": "CODE-1"},
-        ),
-        Verb(
-            "export_all",
-            ExportAllSchema,
-            "List every promo code of a loyalty program",
-            "Streams every code of the program in the order of the codes, in flat memory "
-            "whatever the program's size. Errors (token, program) are answered before the "
-            "stream starts, as ordinary envelopes.",
-            {"type": "array", "items": ref("ExportItem"), "xml": {"wrapped": True}},
-            (errors.LoyaltyProgramNotFound,),
-            {},
-        ),
-    ]
 
 
 def custom_fields(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
@@ -203,8 +61,9 @@ def custom_fields(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, An
     return {}
 
 
-def build_document(server_url: str, attach_null_data: bool = False) -> dict[str, Any]:
-    """Return the OpenAPI document of the API served at `server_url`."""
+def build_document(server_url: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the OpenAPI document of the API served at `server_url`, with the app's
+    settings `config` (a verb's `data` is null where its setting says so)."""
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Promo code API",
@@ -236,20 +95,21 @@ def build_document(server_url: str, attach_null_data: bool = False) -> dict[str,
         spec.components.schema(name, component=component)
     spec.components.schema("Errors", component=ERRORS_SCHEMA)
 
-    for verb in verbs(attach_null_data):
+    for verb in VERBS:
         request_name = f"{verb.name.title().replace('_', '')}Request"
         spec.components.schema(request_name, component=request_schema(plugin, verb.schema))
-        spec.path(path=f"/promocodes/{verb.name}", operations={"post": operation(verb)})
+        null_data = bool(verb.null_data_setting and config.get(verb.null_data_setting))
+        spec.path(path=verb.path, operations={"post": operation(verb, null_data)})
     document = spec.to_dict()
     document["security"] = [{}, {"bearerToken": []}, {"queryToken": []}]
     return document
 
 
-def request_schema(plugin: MarshmallowPlugin, schema: type[Schema]) -> dict[str, Any]:
-    component = copy.deepcopy(plugin.converter.schema2jsonschema(schema()))
-    if issubclass(schema, ProfileMatchSchema):
+def request_schema(plugin: MarshmallowPlugin, schema: Schema) -> dict[str, Any]:
+    component = copy.deepcopy(plugin.converter.schema2jsonschema(schema))
+    if isinstance(schema, ProfileMatchSchema):
         component.update(PROFILE_MATCHING_RULES)
-    if issubclass(schema, UpdateSchema):
+    if isinstance(schema, UpdateSchema):
         # UpdateSchema's @validates_schema: something to change.
         component["anyOf"] = [{"required": ["activated"]}, {"required": ["expire_date"]}]
     # The token may come as a Bearer token or in the query string instead.
@@ -267,9 +127,9 @@ def request_schema(plugin: MarshmallowPlugin, schema: type[Schema]) -> dict[str,
     return component
 
 
-def operation(verb: Verb) -> dict[str, Any]:
+def operation(verb: Verb, null_data: bool) -> dict[str, Any]:
     request = ref(f"{verb.name.title().replace('_', '')}Request")
-    responses = {"200": answer(verb)}
+    responses = {"200": answer(verb, null_data)}
     by_status: dict[int, list[str]] = {}
     for error in (*COMMON_ERRORS, *verb.errors):
         texts = by_status.setdefault(error.error, [])
@@ -296,7 +156,7 @@ def operation(verb: Verb) -> dict[str, Any]:
             "is <xml> with one element per parameter (a list as repeated elements; text/xml "
             "is accepted too), or a form.",
             "content": {
-                "application/json": {"schema": request, "example": verb.example},
+                "application/json": {"schema": request, "example": example(verb)},
                 "application/xml": {"schema": request},
                 "application/x-www-form-urlencoded": {"schema": request},
             },
@@ -305,9 +165,13 @@ def operation(verb: Verb) -> dict[str, Any]:
     }
 
 
-def answer(verb: Verb) -> dict[str, Any]:
+def example(verb: Verb) -> dict[str, Any]:
+    return {"token": EXAMPLE_TOKEN, "loyalty_id": 1, **verb.example}
+
+
+def answer(verb: Verb, null_data: bool) -> dict[str, Any]:
     properties = {
-        "data": verb.data,
+        "data": {"type": "null"} if null_data else verb.data,
         "error": {"type": "integer", "const": 0},
         "error_text": {"type": "string", "const": SUCCESS_TEXT},
         **verb.extra,

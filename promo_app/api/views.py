@@ -1,15 +1,13 @@
-"""The API's views: parse, call one verb, answer."""
+"""The API's verbs, each declared once: its parameters, its errors, its answer, and a
+handler that calls one verb of `verbs.py`. The OpenAPI document reads these declarations."""
 
 from __future__ import annotations
 
 from flask import current_app, jsonify, url_for
 
-from .. import verbs
-from ..db.binding import begin_read_only
-from ..state import current_promo
-from .blueprint import bp, load, session
-from .envelope import envelope, stream_envelope
-from .openapi import build_document
+from .. import errors, verbs
+from .blueprint import bp
+from .openapi import build_document, ref
 from .schemas import (
     ActivateSchema,
     AttachSchema,
@@ -19,6 +17,7 @@ from .schemas import (
     ImportSchema,
     UpdateSchema,
 )
+from .verb import Answer, verb
 
 attach_schema = AttachSchema()
 import_schema = ImportSchema()
@@ -28,102 +27,178 @@ update_schema = UpdateSchema()
 detach_schema = DetachSchema()
 export_all_schema = ExportAllSchema()
 
-
-@bp.post("/promocodes/attach")
-def attach():
-    # A connection of its own, rolled back when it closes unless committed (on an error too).
-    with current_promo().engine.connect() as connection:
-        args = load(attach_schema, connection)
-        result = verbs.attach(
-            connection,
-            args["api_token"],
-            db_id=args["db_id"],
-            loyalty_id=args["loyalty_id"],
-            profile_key=args["profile_key"],
-            code=args.get("code"),
-        )
-        connection.commit()
-    if current_app.config["PROMO_ATTACH_NULL_DATA"]:
-        return envelope(None)
-    return envelope(result.as_data())
+MATCHING_EXAMPLE = {"db_id": 1, "matching": "email", "email": "john@example.com"}
+CODE_STATE = ref("CodeState")
 
 
-@bp.post("/promocodes/import")
-def import_():
-    args = load(import_schema)
-    result = verbs.import_(
-        session(),
+@verb(
+    "attach",
+    attach_schema,
+    runs_on="connection",
+    summary="Attach a promo code to a profile",
+    description="With `code`: attach that code (creating it in the program if it is missing). "
+    "Without: attach the oldest free, unexpired personal code of the program. "
+    "The profile is named by `matching` and its identifier, or by the first of "
+    "profile_id, email, phone, field_name+field_value that is given.",
+    data=ref("AttachData"),
+    null_data_setting="PROMO_ATTACH_NULL_DATA",
+    errors=(
+        errors.AccessDenied,
+        errors.DatabaseNotFound,
+        errors.LoyaltyProgramNotFound,
+        errors.ProfileNotFound,
+        errors.SeveralProfilesMatch,
+        errors.AlreadyAttached,
+        errors.CodeExpired,
+        errors.NoCodesAvailable,
+    ),
+    example={**MATCHING_EXAMPLE, "code": "CODE-1"},
+)
+def attach(connection, args):
+    result = verbs.attach(
+        connection,
         args["api_token"],
+        db_id=args["db_id"],
+        loyalty_id=args["loyalty_id"],
+        profile_key=args["profile_key"],
+        code=args.get("code"),
+    )
+    return result.as_data()
+
+
+@verb(
+    "import",
+    import_schema,
+    summary="Add promo codes to a loyalty program",
+    description="Adds up to PROMO_IMPORT_MAX_CODES codes (10,000 unless configured) as the "
+    "program's default kind, personal or universal. `data[i]` tells what became of "
+    "`codes[i]`; codes past the limit are not looked at, only counted in "
+    "`discarded_by_limit`. Sending the same list again is safe: its codes are "
+    "reported as duplicates (409) and nothing changes.",
+    data={"type": "array", "items": ref("ImportItem"), "xml": {"wrapped": True}},
+    errors=(errors.LoyaltyProgramNotFound,),
+    example={"codes": ["CODE-1", "CODE-2"]},
+    extra={
+        "inserted": {"type": "integer", "description": "Codes added"},
+        "duplicated": {"type": "integer", "description": "Codes already there"},
+        "discarded_by_limit": {
+            "type": "integer",
+            "description": "Codes past the per-request limit, not looked at",
+        },
+    },
+)
+def import_(session, args):
+    result = verbs.import_(
+        session,
         loyalty_id=args["loyalty_id"],
         codes_given=args["codes"],
         limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
     )
-    session().commit()
-    return envelope(
+    return Answer(
         result.data,
-        inserted=result.inserted,
-        duplicated=result.duplicated,
-        discarded_by_limit=result.discarded_by_limit,
+        {
+            "inserted": result.inserted,
+            "duplicated": result.duplicated,
+            "discarded_by_limit": result.discarded_by_limit,
+        },
     )
 
 
-@bp.post("/promocodes/get")
-def get():
-    args = load(get_schema)
-    data = verbs.get(session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"])
-    session().commit()
-    return envelope(data)
+@verb(
+    "get",
+    get_schema,
+    summary="Describe a promo code",
+    description="Answers the code's state: when it was added, attached, activated, and its expiry.",
+    data=CODE_STATE,
+    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
+    example={"code": "CODE-1"},
+)
+def get(session, args):
+    return verbs.get(session, loyalty_id=args["loyalty_id"], code=args["code"])
 
 
-@bp.post("/promocodes/activate")
-def activate():
-    args = load(activate_schema)
-    data = verbs.activate(
-        session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"]
-    )
-    session().commit()
-    return envelope(data)
+@verb(
+    "activate",
+    activate_schema,
+    summary="Mark an attached promo code used",
+    description="Sets `activated` to now. A code that is attached to no profile is refused; "
+    "so is an expired one. Activating an activated code again changes nothing.",
+    data=CODE_STATE,
+    errors=(
+        errors.LoyaltyProgramNotFound,
+        errors.PromoCodeNotFound,
+        errors.NotAttached,
+        errors.CodeExpired,
+    ),
+    example={"code": "CODE-1"},
+)
+def activate(session, args):
+    return verbs.activate(session, loyalty_id=args["loyalty_id"], code=args["code"])
 
 
-@bp.post("/promocodes/update")
-def update():
-    args = load(update_schema)
+@verb(
+    "update",
+    update_schema,
+    summary="Change a promo code's activation or expiry",
+    description="Give `activated`, `expire_date` or both. activated=true marks the code used "
+    "(keeping an earlier time), false clears it; expire_date sets the expiry, and "
+    '"" or null clears it.',
+    data=CODE_STATE,
+    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
+    example={"code": "CODE-1", "expire_date": "2030-12-31"},
+)
+def update(session, args):
     changes = {name: args[name] for name in ("activated", "expire_date") if name in args}
-    data = verbs.update(
-        session(), args["api_token"], loyalty_id=args["loyalty_id"], code=args["code"], **changes
-    )
-    session().commit()
-    return envelope(data)
+    return verbs.update(session, loyalty_id=args["loyalty_id"], code=args["code"], **changes)
 
 
-@bp.post("/promocodes/detach")
-def detach():
-    args = load(detach_schema)
-    data = verbs.detach(
-        session(),
+@verb(
+    "detach",
+    detach_schema,
+    summary="Detach a promo code from a profile",
+    description="Removes that profile's attachment. A personal code becomes free again, its "
+    "activation cleared, and can be drawn from the pool by attach without a code; "
+    "a universal code keeps its other profiles' attachments.",
+    data=CODE_STATE,
+    errors=(
+        errors.AccessDenied,
+        errors.DatabaseNotFound,
+        errors.LoyaltyProgramNotFound,
+        errors.ProfileNotFound,
+        errors.PromoCodeNotFound,
+        errors.SeveralProfilesMatch,
+        errors.NotAttached,
+    ),
+    example={**MATCHING_EXAMPLE, "code": "CODE-1"},
+)
+def detach(session, args):
+    return verbs.detach(
+        session,
         args["api_token"],
         db_id=args["db_id"],
         loyalty_id=args["loyalty_id"],
         profile_key=args["profile_key"],
         code=args["code"],
     )
-    session().commit()
-    return envelope(data)
 
 
-@bp.post("/promocodes/export_all")
-def export_all():
-    args = load(export_all_schema)
-    # The token was read in a transaction that, on SQLite, holds the write lock: end it, and
-    # read the whole export in one read-only transaction, a snapshot that blocks no writer.
-    session().commit()
-    begin_read_only(session())
-    items = verbs.export_all(session(), args["api_token"], loyalty_id=args["loyalty_id"])
-    return stream_envelope(items)
+@verb(
+    "export_all",
+    export_all_schema,
+    runs_on="snapshot",
+    summary="List every promo code of a loyalty program",
+    description="Streams every code of the program in the order of the codes, in flat memory "
+    "whatever the program's size. Errors (token, program) are answered before the "
+    "stream starts, as ordinary envelopes.",
+    data={"type": "array", "items": ref("ExportItem"), "xml": {"wrapped": True}},
+    errors=(errors.LoyaltyProgramNotFound,),
+)
+def export_all(session, args):
+    return verbs.export_all(session, loyalty_id=args["loyalty_id"])
 
 
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API, as mounted in this app."""
     server = url_for(".openapi").removesuffix("/openapi.json")
-    return jsonify(build_document(server, current_app.config["PROMO_ATTACH_NULL_DATA"]))
+    return jsonify(build_document(server, current_app.config))

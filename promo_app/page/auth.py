@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from ..db.binding import begin_read_only
 from ..models import AdminUser
-from .blueprint import bp, db_session
+from ..state import promo_session
+from .blueprint import bp
 
 # The signed-in admin's id in Flask's session; prefixed so that it never meets a host's keys.
 SESSION_KEY = "promo_admin_id"
@@ -47,11 +48,11 @@ def _guard():
     admin_id = session.get(SESSION_KEY)
     name = None
     if isinstance(admin_id, int):
-        begin_read_only(db_session())
-        name = db_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
+        begin_read_only(promo_session())
+        name = promo_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
         # End the transaction now: an upload's body is still to be read, and the view
         # decides how its own transaction begins.
-        db_session().rollback()
+        promo_session().rollback()
     if name is None:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("promo_page.sign_in", next=_here()))

@@ -6,8 +6,6 @@ from flask import (
     Blueprint,
 )
 
-from ..state import current_promo
-
 bp = Blueprint(
     "promo_page",
     __name__,
@@ -15,7 +13,3 @@ bp = Blueprint(
     static_folder="static/promo",
     static_url_path="/static",
 )
-
-
-def db_session():
-    return current_promo().db.session

@@ -24,9 +24,10 @@ from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program
+from ..state import promo_session
 from ..times import rfc3339
 from .auth import SESSION_KEY, safe_next
-from .blueprint import bp, db_session
+from .blueprint import bp
 from .errors import render_error, size_text
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 from .queries import (
@@ -57,7 +58,7 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        admin = authenticate_admin(db_session(), form.name.data, form.password.data)
+        admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
         if admin is not None:
             target = safe_next(request.args.get("next"))
             session.pop(SESSION_KEY, None)
@@ -85,16 +86,16 @@ def sign_out():
 @bp.route("/", methods=["GET", "POST"])
 def index():
     if request.method == "GET":
-        begin_read_only(db_session())
+        begin_read_only(promo_session())
     form = ProgramForm()
     status = 200
     if form.validate_on_submit():
         try:
-            program = create_program(db_session(), form.name.data, form.kind.data == "universal")
+            program = create_program(promo_session(), form.name.data, form.kind.data == "universal")
         except ProgramNameError as error:
             form.name.errors.append(str(error))
         else:
-            db_session().commit()
+            promo_session().commit()
             flash(f"Created the loyalty program {program.name!r} (loyalty_id {program.id}).")
             return redirect(url_for("promo_page.program", loyalty_id=program.id))
     if form.errors:
@@ -104,13 +105,13 @@ def index():
         form=form,
         csrf_refused=refused_csrf(form),
         csrf_message=CSRF_MESSAGE,
-        programs=program_summaries(db_session()),
+        programs=program_summaries(promo_session()),
         threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
     ), status
 
 
 def _summary_or_404(loyalty_id: int):
-    summaries = program_summaries(db_session(), loyalty_id=loyalty_id)
+    summaries = program_summaries(promo_session(), loyalty_id=loyalty_id)
     if not summaries:
         abort(404, "There is no loyalty program with this id.")
     return summaries[0]
@@ -129,11 +130,11 @@ def _key(name: str) -> int | None:
 
 @bp.get("/programs/<int:loyalty_id>")
 def program(loyalty_id: int):
-    begin_read_only(db_session())
+    begin_read_only(promo_session())
     summary = _summary_or_404(loyalty_id)
     where = _code_filter()
     page = list_codes(
-        db_session(),
+        promo_session(),
         loyalty_id,
         where,
         older_than=_key("before"),
@@ -158,12 +159,12 @@ UPLOAD_BATCH = IMPORT_BATCH_SIZE
 
 
 def _commit(_report) -> None:
-    db_session().commit()
+    promo_session().commit()
 
 
 def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
-    db_session().rollback()
-    begin_read_only(db_session())
+    promo_session().rollback()
+    begin_read_only(promo_session())
     summary = _summary_or_404(loyalty_id)
     limit = current_app.config["PROMO_MAX_UPLOAD_BYTES"]
     return render_template(
@@ -178,13 +179,13 @@ def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 
 
 @bp.route("/programs/<int:loyalty_id>/upload", methods=["GET", "POST"])
 def upload(loyalty_id: int):
-    begin_read_only(db_session())
-    program = db_session().get(LoyaltyProgram, loyalty_id)
+    begin_read_only(promo_session())
+    program = promo_session().get(LoyaltyProgram, loyalty_id)
     if program is None:
         abort(404, "There is no loyalty program with this id.")
     # End the transaction before the body is read (it may be large): the form and the
     # report read in transactions of their own, the import writes in batches.
-    db_session().rollback()
+    promo_session().rollback()
     form = UploadForm()
     if not form.validate_on_submit():
         if not form.is_submitted():
@@ -195,7 +196,7 @@ def upload(loyalty_id: int):
     file = form.file.data
     try:
         report = import_code_file(
-            db_session(),
+            promo_session(),
             program,
             file.stream,
             file.filename or "",
@@ -203,15 +204,15 @@ def upload(loyalty_id: int):
             after_batch=_commit,
         )
     except CodeFileError as error:
-        db_session().rollback()
+        promo_session().rollback()
         return render_upload_form(loyalty_id, f"{error} Nothing was imported.", 400)
     finally:
         file.close()
     if report.stopped:
-        db_session().rollback()  # the batch that was being read when the file broke
+        promo_session().rollback()  # the batch that was being read when the file broke
     else:
-        db_session().commit()
-    begin_read_only(db_session())
+        promo_session().commit()
+    begin_read_only(promo_session())
     return render_template(
         "promo/report.html",
         program=_summary_or_404(loyalty_id),
@@ -225,17 +226,17 @@ def upload(loyalty_id: int):
 
 @bp.get("/programs/<int:loyalty_id>/export.csv")
 def export(loyalty_id: int):
-    begin_read_only(db_session())
-    if db_session().get(LoyaltyProgram, loyalty_id) is None:
+    begin_read_only(promo_session())
+    if promo_session().get(LoyaltyProgram, loyalty_id) is None:
         abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
-    db_session().rollback()  # the stream runs its own short transactions
+    promo_session().rollback()  # the stream runs its own short transactions
 
     def lines():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(EXPORT_COLUMNS)
-        for rows in iter_codes(db_session(), loyalty_id, where):
+        for rows in iter_codes(promo_session(), loyalty_id, where):
             for row in rows:
                 writer.writerow(
                     (

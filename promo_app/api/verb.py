@@ -1,0 +1,170 @@
+"""Declare each API verb once: its route, its parameters, where it runs, its errors and its
+answer. The view, the transaction and the envelope come from the declaration, and the
+OpenAPI document reads the same registry.
+
+A verb runs on one of three kinds of database access (`runs_on`):
+
+- ``"connection"``: a plain connection of the promo engine, committed once at the end
+  (the attach hot path: no ORM session work);
+- ``"session"``: the extension's session, committed at the end;
+- ``"snapshot"``: the token is read, that transaction ended, and the verb's answer is read
+  in one read-only transaction that blocks no writer (a streamed export).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flask import current_app
+from marshmallow import Schema, ValidationError
+from sqlalchemy.engine import Connection
+
+from ..db.binding import begin_read_only, promo_connection
+from ..errors import IncorrectRequest, PromoError
+from ..state import current_promo, promo_session
+from ..tokens import authenticate
+from .blueprint import bp
+from .envelope import envelope, stream_envelope
+from .params import flatten_errors, read_params
+
+RunsOn = Literal["connection", "session", "snapshot"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a verb answers: `data`, and keys of the envelope beside it (import's counts)."""
+
+    data: Any
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One verb as declared: what the view runs and what the OpenAPI document says."""
+
+    name: str
+    path: str
+    schema: Schema
+    runs_on: RunsOn
+    summary: str
+    description: str
+    # The JSON Schema of `data` on success, and a setting that makes it null when true.
+    data: dict[str, Any]
+    errors: tuple[type[PromoError], ...]
+    example: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    null_data_setting: str | None = None
+
+
+VERBS: list[Verb] = []
+
+
+def verb(
+    name: str,
+    schema: Schema,
+    *,
+    runs_on: RunsOn = "session",
+    summary: str,
+    description: str,
+    data: dict[str, Any],
+    errors: Iterable[type[PromoError]] = (),
+    example: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    null_data_setting: str | None = None,
+    path: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
+    function, which takes the database access of `runs_on` and the loaded parameters and
+    returns `data`, an `Answer`, or (for ``"snapshot"``) an iterable to stream."""
+    declared = Verb(
+        name=name,
+        path=path or f"/promocodes/{name}",
+        schema=schema,
+        runs_on=runs_on,
+        summary=summary,
+        description=description,
+        data=data,
+        errors=tuple(errors),
+        example=example or {},
+        extra=extra or {},
+        null_data_setting=null_data_setting,
+    )
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        view = _VIEWS[runs_on](declared, handler)
+        view.__name__ = view.__qualname__ = name
+        view.__doc__ = handler.__doc__
+        bp.add_url_rule(declared.path, name, view, methods=["POST"])
+        VERBS.append(declared)
+        return handler
+
+    return register
+
+
+def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]:
+    """Read the request's parameters, check its token, then validate them with `schema`.
+
+    The token is checked before anything else, so a caller without one learns nothing
+    about the parameters a verb takes. Returns the parameters with `api_token` added.
+    The token is read on `connection`, or by default in the session's transaction.
+    """
+    params = read_params()
+    secret = params.get("token")
+    if secret is not None and not isinstance(secret, str):
+        raise IncorrectRequest({"token": ["Not a valid string."]})
+    token = authenticate(connection or promo_connection(promo_session()), secret)
+    try:
+        args = schema.load(params)
+    except ValidationError as error:
+        raise IncorrectRequest(flatten_errors(error.messages)) from None
+    args["api_token"] = token
+    return args
+
+
+def _respond(declared: Verb, answer: Any):
+    if declared.null_data_setting and current_app.config[declared.null_data_setting]:
+        return envelope(None)
+    if isinstance(answer, Answer):
+        return envelope(answer.data, **answer.extra)
+    return envelope(answer)
+
+
+def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
+    def view():
+        # A connection of its own, rolled back when it closes unless committed (on an
+        # error too).
+        with current_promo().engine.connect() as connection:
+            args = load(declared.schema, connection)
+            answer = handler(connection, args)
+            connection.commit()
+        return _respond(declared, answer)
+
+    return view
+
+
+def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
+    def view():
+        args = load(declared.schema)
+        answer = handler(promo_session(), args)
+        promo_session().commit()
+        return _respond(declared, answer)
+
+    return view
+
+
+def _on_snapshot(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
+    def view():
+        args = load(declared.schema)
+        session = promo_session()
+        # The token was read in a transaction that, on SQLite, holds the write lock: end
+        # it, and read the answer in one read-only transaction, a snapshot.
+        session.commit()
+        begin_read_only(session)
+        return stream_envelope(handler(session, args))
+
+    return view
+
+
+_VIEWS = {"connection": _on_connection, "session": _on_session, "snapshot": _on_snapshot}
