@@ -32,14 +32,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the standalone promo code service: one host of the `PromoCodes` extension."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULT_CONFIG)
-    app.config.from_pyfile("config.py", silent=True)
-    for name in ("DATABASE_URL", "SECRET_KEY"):
-        if os.environ.get(name):
-            app.config[name] = os.environ[name]
-    for name, value in os.environ.items():
-        if name.startswith("PROMO_"):
-            app.config[name] = _env_value(value)
-    if test_config is not None:
+    if test_config is None:
+        # A test's app is what the test says: not the developer's instance or environment.
+        app.config.from_pyfile("config.py", silent=True)
+        for name in ("DATABASE_URL", "SECRET_KEY"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+        for name, value in os.environ.items():
+            if name.startswith("PROMO_"):
+                app.config[name] = _env_value(value)
+    else:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .errors import InvalidInput
 from .models import AdminUser
 
 MIN_PASSWORD_LENGTH = 8
@@ -14,7 +15,7 @@ MIN_PASSWORD_LENGTH = 8
 _NOBODY_HASH = generate_password_hash("not a password of anyone")
 
 
-class AdminUserError(ValueError):
+class AdminUserError(InvalidInput):
     """A name or password that cannot be used."""
 
 

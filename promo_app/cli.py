@@ -15,16 +15,19 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from . import demo
 from .admins import AdminUserError, set_admin_user
 from .codes import get_program
-from .errors import PromoError
+from .errors import PromoError, ServiceError
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
 from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
-from .models import CustomField, Database, LoyaltyProgram
+from .models import Database
 from .profiles import add_profile, get_database
+from .profiles import create_database as create_profile_database
+from .programs import create_program as make_program
 from .state import current_promo, promo_session
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
@@ -43,13 +46,9 @@ def command(*args: Any, **kwargs: Any) -> Callable:
                 current_promo().create_all(promo_session())
                 promo_session().commit()
                 return function(*a, **kw)
-            except PromoError as error:
+            except (ServiceError, IntegrityError) as error:
                 promo_session().rollback()
-                details = "; ".join(
-                    f"{field}: {' '.join(messages)}"
-                    for field, messages in (error.errors or {}).items()
-                )
-                raise click.ClickException(f"{error.error_text}. {details}".strip()) from None
+                raise click.ClickException(one_line(error)) from None
             finally:
                 # Leave no transaction open: on SQLite it would hold the write lock.
                 promo_session().close()
@@ -57,6 +56,18 @@ def command(*args: Any, **kwargs: Any) -> Callable:
         return promo_cli.command(*args, **kwargs)(run)
 
     return decorate
+
+
+def one_line(error: ServiceError | IntegrityError) -> str:
+    """Say in one line what went wrong, in the service's words, never a traceback."""
+    if isinstance(error, PromoError):
+        details = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in (error.errors or {}).items()
+        )
+        return f"{error.error_text}. {details}".strip()
+    if isinstance(error, IntegrityError):
+        return "Nothing was changed: it conflicts with what the database holds already."
+    return str(error)
 
 
 @command("init-db")
@@ -70,9 +81,7 @@ def init_db() -> None:
 @click.option("--custom-field", "custom_fields", multiple=True, help="A custom profile field.")
 def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
     """Create a database of customer profiles; print its db_id."""
-    database = Database(name=name)
-    database.custom_fields = [CustomField(name=field) for field in dict.fromkeys(custom_fields)]
-    promo_session().add(database)
+    database = create_profile_database(promo_session(), name, custom_fields)
     promo_session().commit()
     click.echo(f"Created database {name!r} with custom fields {list(custom_fields) or 'none'}.")
     click.echo(database.id)
@@ -83,8 +92,7 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
 @click.option("--universal", is_flag=True, help="Its codes may go to any number of profiles.")
 def create_program(name: str, universal: bool) -> None:
     """Create a loyalty program (a pool of codes); print its loyalty_id."""
-    program = LoyaltyProgram(name=name, universal=universal)
-    promo_session().add(program)
+    program = make_program(promo_session(), name, universal)
     promo_session().commit()
     kind = "universal" if universal else "personal"
     click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default.")

@@ -14,7 +14,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from .errors import CodeExpired, LoyaltyProgramNotFound, NotAttached, PromoCodeNotFound
+from .errors import (
+    CodeExpired,
+    InvalidInput,
+    LoyaltyProgramNotFound,
+    NotAttached,
+    PromoCodeNotFound,
+)
 from .models import Attachment, LoyaltyProgram, PromoCode
 from .profiles import ProfileRef
 from .times import rfc3339, utcnow
@@ -22,7 +28,7 @@ from .times import rfc3339, utcnow
 MAX_CODE_LENGTH = 255
 
 
-class InvalidCode(ValueError):
+class InvalidCode(InvalidInput):
     """A string that cannot be a promo code; the message says why."""
 
 

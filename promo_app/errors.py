@@ -1,9 +1,23 @@
-"""Domain errors: each carries the `error` number and the stable `error_text` of SPEC.md."""
+"""The service's own errors, under one base, `ServiceError`: the API, the page and the CLI
+each turn it into their own answer in one place.
+
+`PromoError` and its kinds are the API's answers: each carries the `error` number and the
+stable `error_text` of SPEC.md. `InvalidInput` is a value a person gave (a name, a file, a
+code) that cannot be used; its message says why.
+"""
 
 from __future__ import annotations
 
 
-class PromoError(Exception):
+class ServiceError(Exception):
+    """An error the service raises on purpose; its message is for a person."""
+
+
+class InvalidInput(ServiceError, ValueError):
+    """A value that cannot be used; the message says why, and nothing was changed."""
+
+
+class PromoError(ServiceError):
     """An answer other than success; `errors` maps field names to messages."""
 
     error = 500

@@ -27,6 +27,8 @@ class PromoCodes:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
+        if "promo" in app.extensions:
+            raise RuntimeError("PromoCodes is registered on this app already.")
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         url = (

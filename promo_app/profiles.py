@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -11,7 +12,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .db.direct import DirectStatement
-from .errors import DatabaseNotFound, IncorrectRequest, ProfileNotFound, SeveralProfilesMatch
+from .errors import (
+    DatabaseNotFound,
+    IncorrectRequest,
+    InvalidInput,
+    ProfileNotFound,
+    SeveralProfilesMatch,
+)
 from .models import CustomField, Database, Profile, ProfileFieldValue
 
 MATCHING_MODES = ("profile_id", "email", "phone", "custom")
@@ -36,6 +43,27 @@ class ProfileKey:
     mode: str
     value: str
     field_name: str | None = None
+
+
+class DatabaseNameError(InvalidInput):
+    """A database name, or a custom field's name, that cannot be used."""
+
+
+def create_database(session: Session, name: str, custom_fields: Iterable[str] = ()) -> Database:
+    """Add a database of profiles with its custom fields; the caller commits."""
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise DatabaseNameError("A database name has 1 to 255 characters.")
+    fields = list(dict.fromkeys(field.strip() for field in custom_fields))
+    if any(not field or len(field) > 255 for field in fields):
+        raise DatabaseNameError("A custom field's name has 1 to 255 characters.")
+    taken = session.scalar(select(Database.id).where(Database.name == name))
+    if taken is not None:
+        raise DatabaseNameError(f"A database named {name!r} exists already (db_id {taken}).")
+    database = Database(name=name, custom_fields=[CustomField(name=field) for field in fields])
+    session.add(database)
+    session.flush()
+    return database
 
 
 def get_database(session: Session, db_id: int) -> Database:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from .errors import InvalidInput
 from .models import LoyaltyProgram
 
 
-class ProgramNameError(ValueError):
+class ProgramNameError(InvalidInput):
     """A program name that cannot be used."""
 
 

@@ -24,6 +24,9 @@ def hash_token(token: str) -> str:
 
 def create_token(session: Session, name: str, db_ids: list[int] | None = None) -> str:
     """Create a token named `name`, limited to `db_ids` if given; return the secret."""
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise IncorrectRequest({"name": ["A token name has 1 to 255 characters."]})
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise IncorrectRequest({"name": [f"A token named {name!r} exists already."]})
     for db_id in db_ids or []:

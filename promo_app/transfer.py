@@ -21,10 +21,11 @@ from sqlalchemy.engine import Connection
 
 from .db.binding import database_url
 from .db.sqlite_lock import tune_sqlite
+from .errors import ServiceError
 from .models import PromoModel
 
 
-class TransferError(RuntimeError):
+class TransferError(ServiceError):
     """A copy that cannot start; the message says why."""
 
 

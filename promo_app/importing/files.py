@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
+from ..errors import InvalidInput
 from ..models import LoyaltyProgram
 from ..times import parse_expire_date
 from .batches import IMPORT_BATCH_SIZE, import_codes
@@ -22,7 +23,7 @@ from .report import ImportLine, ImportReport, UploadReport
 CHUNK = 1 << 16
 
 
-class CodeFileError(ValueError):
+class CodeFileError(InvalidInput):
     """A file that cannot be read as codes at all; nothing of it is imported."""
 
 

@@ -8,7 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from promo_app import PromoCodes
+from promo_app import PromoCodes, create_app
 from promo_app.models import CustomField, Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
@@ -144,3 +144,23 @@ def test_two_hosts_in_one_process_do_not_share_state(tmp_path):
     with second.app_context():
         second_url = second.extensions["promo"].engine.url.database
     assert first_url.endswith("a.db") and second_url.endswith("b.db")
+
+
+def test_a_second_registration_on_one_app_is_refused(host):
+    app, db, *_ = host
+    with pytest.raises(RuntimeError, match="registered on this app already"):
+        PromoCodes(db).init_app(app)
+
+
+def test_the_standalone_app_reads_the_environment_but_a_test_config_does_not(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMO_PAGE_SIZE", "7")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    monkeypatch.setenv("SECRET_KEY", "from the environment")
+    standalone = create_app()
+    assert standalone.config["PROMO_PAGE_SIZE"] == 7
+    assert standalone.config["SECRET_KEY"] == "from the environment"
+    tested = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 't.db'}", "SECRET_KEY": "t"}
+    )
+    assert tested.config["PROMO_PAGE_SIZE"] == 50
+    assert tested.config["SQLALCHEMY_DATABASE_URI"].endswith("t.db")

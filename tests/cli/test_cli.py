@@ -171,3 +171,30 @@ def test_import_codes_with_a_small_batch_size_reports_repeats_across_batches(
     assert "Inserted 3, duplicated 2, invalid 0." in last_line(result)
     assert "line 3: duplicated: 'FREE-1': Already in the loyalty program." in result.output
     assert "line 4: duplicated: 'B-1': Duplicated earlier in this import." in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create-database", "Shop"), "A database named 'Shop' exists already"),
+        (("create-database", "   "), "A database name has 1 to 255 characters."),
+        (("create-database", "New", "--custom-field", " "), "custom field's name has 1 to 255"),
+        (("create-program", "   "), "A program name has 1 to 255 characters."),
+        (("create-token", "  "), "A token name has 1 to 255 characters."),
+        (("create-token", "shop"), "A token named 'shop' exists already."),
+    ],
+)
+def test_a_command_refused_says_why_in_one_line_and_changes_nothing(
+    runner, session, shop, args, message
+):
+    counts = [session.scalar(select(func.count()).select_from(t)) for t in TABLES]
+    session.rollback()
+    result = run(runner, *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert [session.scalar(select(func.count()).select_from(t)) for t in TABLES] == counts
+
+
+TABLES = (Database, LoyaltyProgram, ApiToken)
