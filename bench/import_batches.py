@@ -1,5 +1,5 @@
 """`promo import-codes` at several batch sizes: rows/s against plain sqlite3, and how long
-each batch holds SQLite's write lock under PROMO_SQLITE_WRITE_LOCK=first-write.
+each batch holds SQLite's write lock.
 
     .venv/bin/python bench/import_batches.py [CODES] [BATCH_SIZE ...]   # 1,000,000; 500 ... 5000
 
@@ -38,7 +38,6 @@ def child(url: str, path: str, loyalty_id: str, batch_size: str) -> None:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
-            "PROMO_SQLITE_WRITE_LOCK": "first-write",
         }
     )
     with app.app_context():

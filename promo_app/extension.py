@@ -7,8 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine, promo_connection
-from .db.sqlite_lock import tune_sqlite
 from .models import BIND_KEY, PromoModel
 from .state import DEFAULTS
 
@@ -48,13 +48,7 @@ class PromoCodes:
             app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
-        write_lock = app.config["PROMO_SQLITE_WRITE_LOCK"]
-        if write_lock not in ("transaction", "first-write"):
-            raise RuntimeError(
-                'PROMO_SQLITE_WRITE_LOCK must be "transaction" or "first-write", '
-                f"not {write_lock!r}."
-            )
-        tune_sqlite(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"], write_lock)
+        sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
         app.extensions["promo"] = self
 
         from .api import bp as api_bp

@@ -25,9 +25,6 @@ DEFAULTS: dict[str, object] = {
     "PROMO_IMPORT_MAX_CODES": 10_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
-    # When a SQLite transaction takes the write lock: "first-write" (right before its first
-    # write, so the lock is held only for the writing) or "transaction" (at its start).
-    "PROMO_SQLITE_WRITE_LOCK": "first-write",
     # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
     # True or False (the host's own login decides). None: the page's own sign-in, with admin
     # users made by `flask promo create-admin`.

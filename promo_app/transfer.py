@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from .db import sqlite_lock
 from .db.binding import database_url
-from .db.sqlite_lock import tune_sqlite
 from .errors import ServiceError
 from .models import PromoModel
 
@@ -39,7 +39,7 @@ class CopyReport:
 def open_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     """Open an engine on `url` to write to, as the service opens its own."""
     engine = create_engine(database_url(url))
-    tune_sqlite(engine, busy_timeout_ms)
+    sqlite_lock.install(engine, busy_timeout_ms)
     return engine
 
 

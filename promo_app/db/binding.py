@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -31,6 +33,21 @@ def begin_read_only(session: Session | scoped_session) -> None:
     if session.get_bind(mapper=PromoCode).dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
     session.connection(bind_arguments={"mapper": PromoCode}, execution_options=options)
+
+
+@contextmanager
+def reading(session: Session | scoped_session) -> Iterator[None]:
+    """Run the block in one read-only transaction of the session's promo bind, ended after.
+
+    Its reads are one snapshot that takes no write lock (see `begin_read_only`); nothing
+    may be written in it. Objects read in it stay usable after, as plain values or loaded
+    again on access.
+    """
+    begin_read_only(session)
+    try:
+        yield
+    finally:
+        session.rollback()
 
 
 def promo_connection(session: Session | scoped_session) -> Connection:

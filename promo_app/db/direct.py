@@ -12,10 +12,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 # What must run before a DirectStatement on a connection of an engine, as SQLAlchemy's
-# before_cursor_execute event runs before its own (the "first-write" lock).
-_BEFORE_DIRECT_STATEMENT: WeakKeyDictionary[Engine, Callable[[Any, Any, str], None]] = (
-    WeakKeyDictionary()
-)
+# before_cursor_execute event runs before its own (SQLite's first-write lock).
+_BEFORE: WeakKeyDictionary[Engine, Callable[[Any, Any, str], None]] = WeakKeyDictionary()
+
+
+def before_direct_statements(engine: Engine, hook: Callable[[Any, Any, str], None]) -> None:
+    """Run `hook(connection, cursor, sql)` before each DirectStatement on `engine`."""
+    _BEFORE[engine] = hook
 
 
 class DirectStatement:
@@ -69,7 +72,7 @@ class DirectStatement:
             connection.begin()
         cursor = connection.connection.cursor()
         try:
-            before = _BEFORE_DIRECT_STATEMENT.get(connection.engine)
+            before = _BEFORE.get(connection.engine)
             if before is not None:
                 before(connection, cursor, plan.sql)
             if plan.names is None:

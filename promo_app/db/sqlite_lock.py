@@ -15,7 +15,6 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
 try:
@@ -24,22 +23,22 @@ except ImportError:  # Windows: waiting writers go unseen
     fcntl = None
 
 from ..models import PromoCode
-from .direct import _BEFORE_DIRECT_STATEMENT
+from .direct import before_direct_statements
 
 READ_ONLY = "promo_read_only"
 
 
-def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-write") -> None:
-    """Set WAL, synchronous=NORMAL, foreign keys and a busy timeout on every connection,
-    and make every transaction that writes hold SQLite's write lock from BEGIN IMMEDIATE.
+def install(engine: Engine, busy_timeout_ms: int) -> None:
+    """Tune a SQLite engine (nothing else is touched) so that concurrent writers wait, not
+    fail: WAL, synchronous=NORMAL, foreign keys and a busy timeout on every connection,
+    and BEGIN IMMEDIATE right before a transaction's first write.
 
     Under WAL a deferred transaction that reads and then writes fails at once with
     "database is locked" when another process wrote in between; the busy timeout does
     not help it. BEGIN IMMEDIATE takes the write lock first, waiting up to the timeout.
-    With `write_lock` "first-write" (the default) it is said right before the
-    transaction's first write (below); with "transaction", at its start.
+    Installing twice on one engine does nothing more.
     """
-    if engine.dialect.name != "sqlite" or getattr(engine, "_promo_tuned", False):
+    if engine.dialect.name != "sqlite" or engine in _WAITING:
         return
     timeout = busy_timeout_ms / 1000
     waiting = _WAITING[engine] = WaitingWriters.for_database(engine.url.database)
@@ -54,31 +53,14 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, write_lock: str = "first-w
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
-    if write_lock == "first-write":
-        _begin_at_first_write(engine, timeout, busy_timeout_ms, waiting)
-    else:
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Any) -> None:
-            if connection.get_execution_options().get(READ_ONLY):
-                connection.exec_driver_sql("BEGIN")
-                return
-            cursor = connection.connection.driver_connection.cursor()
-            try:
-                begin_immediate(cursor, timeout, busy_timeout_ms, waiting)
-            except sqlite3.OperationalError as error:
-                raise OperationalError("BEGIN IMMEDIATE", (), error) from None
-            finally:
-                cursor.close()
-
-    engine._promo_tuned = True
+    _begin_at_first_write(engine, timeout, busy_timeout_ms, waiting)
 
 
 def _begin_at_first_write(
     engine: Engine, timeout: float, busy_timeout_ms: int, waiting: WaitingWriters | None
 ) -> None:
-    """PROMO_SQLITE_WRITE_LOCK = "first-write": say BEGIN IMMEDIATE right before the
-    transaction's first statement that may write, not at its start.
+    """Say BEGIN IMMEDIATE right before the transaction's first statement that may write,
+    not at its start.
 
     Reads before it run each on their own (each sees the latest commit, as under
     PostgreSQL's READ COMMITTED); everything from the first write to the commit runs
@@ -103,7 +85,7 @@ def _begin_at_first_write(
             # timeout still raises sqlalchemy.exc.OperationalError.
             begin_immediate(cursor, timeout, busy_timeout_ms, waiting)
 
-    _BEFORE_DIRECT_STATEMENT[engine] = _take_write_lock_if_writing
+    before_direct_statements(engine, _take_write_lock_if_writing)
 
 
 # How long a writer sleeps between tries for the write lock: short at first, then at most
@@ -166,7 +148,7 @@ def holds_sqlite_write_lock(connection: Connection) -> bool:
     that no other connection can write until it ends.
 
     A transaction of the promo engine says BEGIN IMMEDIATE (the lock) before its first
-    write, or at its start, and a plain BEGIN only when begun read-only: once the driver is
+    write, and a plain BEGIN only when begun read-only: once the driver is
     in a transaction that was not begun read-only, the lock is held.
     """
     if connection.dialect.name != "sqlite" or connection.get_execution_options().get(READ_ONLY):

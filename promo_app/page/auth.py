@@ -16,7 +16,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from ..db.binding import begin_read_only
+from ..db.binding import reading
 from ..models import AdminUser
 from ..state import promo_session
 from .blueprint import bp
@@ -48,11 +48,10 @@ def _guard():
     admin_id = session.get(SESSION_KEY)
     name = None
     if isinstance(admin_id, int):
-        begin_read_only(promo_session())
-        name = promo_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
-        # End the transaction now: an upload's body is still to be read, and the view
-        # decides how its own transaction begins.
-        promo_session().rollback()
+        # Ended at once: an upload's body is still to be read, and the view decides how
+        # its own transaction begins.
+        with reading(promo_session()):
+            name = promo_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
     if name is None:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("promo_page.sign_in", next=_here()))

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..db.binding import begin_read_only
+from ..db.binding import reading
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..times import utcnow
 
@@ -280,13 +280,12 @@ def iter_codes(
     now = now or utcnow()
     last: int | None = None
     while True:
-        begin_read_only(session)
-        query = _filtered(session, loyalty_id, where, now)
-        if last is not None:
-            query = query.where(PromoCode.id < last)
-        codes = list(session.execute(query.order_by(PromoCode.id.desc()).limit(batch_size)))
-        rows = _rows(session, codes, now)
-        session.rollback()
+        with reading(session):
+            query = _filtered(session, loyalty_id, where, now)
+            if last is not None:
+                query = query.where(PromoCode.id < last)
+            codes = list(session.execute(query.order_by(PromoCode.id.desc()).limit(batch_size)))
+            rows = _rows(session, codes, now)
         if not rows:
             return
         yield rows

@@ -19,7 +19,7 @@ from flask import (
 )
 
 from ..admins import authenticate_admin
-from ..db.binding import begin_read_only
+from ..db.binding import reading
 from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
@@ -85,10 +85,7 @@ def sign_out():
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
-    if request.method == "GET":
-        begin_read_only(promo_session())
     form = ProgramForm()
-    status = 200
     if form.validate_on_submit():
         try:
             program = create_program(promo_session(), form.name.data, form.kind.data == "universal")
@@ -98,16 +95,16 @@ def index():
             promo_session().commit()
             flash(f"Created the loyalty program {program.name!r} (loyalty_id {program.id}).")
             return redirect(url_for("promo_page.program", loyalty_id=program.id))
-    if form.errors:
-        status = 400
+    with reading(promo_session()):
+        programs = program_summaries(promo_session())
     return render_template(
         "promo/programs.html",
         form=form,
         csrf_refused=refused_csrf(form),
         csrf_message=CSRF_MESSAGE,
-        programs=program_summaries(promo_session()),
+        programs=programs,
         threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
-    ), status
+    ), (400 if form.errors else 200)
 
 
 def _summary_or_404(loyalty_id: int):
@@ -130,17 +127,17 @@ def _key(name: str) -> int | None:
 
 @bp.get("/programs/<int:loyalty_id>")
 def program(loyalty_id: int):
-    begin_read_only(promo_session())
-    summary = _summary_or_404(loyalty_id)
     where = _code_filter()
-    page = list_codes(
-        promo_session(),
-        loyalty_id,
-        where,
-        older_than=_key("before"),
-        newer_than=_key("after"),
-        size=current_app.config["PROMO_PAGE_SIZE"],
-    )
+    with reading(promo_session()):
+        summary = _summary_or_404(loyalty_id)
+        page = list_codes(
+            promo_session(),
+            loyalty_id,
+            where,
+            older_than=_key("before"),
+            newer_than=_key("after"),
+            size=current_app.config["PROMO_PAGE_SIZE"],
+        )
     return render_template(
         "promo/program.html",
         program=summary,
@@ -153,8 +150,8 @@ def program(loyalty_id: int):
 # Uploading ------------------------------------------------------------------------------
 
 # Codes per transaction of an upload, at most: on SQLite a transaction ends sooner, after
-# the insert at hand (500 codes), when an attach call waits for the write lock (see
-# codes.import_codes); the waiter tries again every millisecond at most.
+# the insert at hand, when an attach call waits for the write lock (see
+# importing.batches.import_codes).
 UPLOAD_BATCH = IMPORT_BATCH_SIZE
 
 
@@ -164,8 +161,8 @@ def _commit(_report) -> None:
 
 def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
     promo_session().rollback()
-    begin_read_only(promo_session())
-    summary = _summary_or_404(loyalty_id)
+    with reading(promo_session()):
+        summary = _summary_or_404(loyalty_id)
     limit = current_app.config["PROMO_MAX_UPLOAD_BYTES"]
     return render_template(
         "promo/upload.html",
@@ -179,13 +176,12 @@ def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 
 
 @bp.route("/programs/<int:loyalty_id>/upload", methods=["GET", "POST"])
 def upload(loyalty_id: int):
-    begin_read_only(promo_session())
-    program = promo_session().get(LoyaltyProgram, loyalty_id)
-    if program is None:
-        abort(404, "There is no loyalty program with this id.")
-    # End the transaction before the body is read (it may be large): the form and the
+    # The transaction ends before the body is read (it may be large): the form and the
     # report read in transactions of their own, the import writes in batches.
-    promo_session().rollback()
+    with reading(promo_session()):
+        program = promo_session().get(LoyaltyProgram, loyalty_id)
+        if program is None:
+            abort(404, "There is no loyalty program with this id.")
     form = UploadForm()
     if not form.validate_on_submit():
         if not form.is_submitted():
@@ -212,10 +208,11 @@ def upload(loyalty_id: int):
         promo_session().rollback()  # the batch that was being read when the file broke
     else:
         promo_session().commit()
-    begin_read_only(promo_session())
+    with reading(promo_session()):
+        summary = _summary_or_404(loyalty_id)
     return render_template(
         "promo/report.html",
-        program=_summary_or_404(loyalty_id),
+        program=summary,
         report=report,
         filename=file.filename,
     )
@@ -226,11 +223,10 @@ def upload(loyalty_id: int):
 
 @bp.get("/programs/<int:loyalty_id>/export.csv")
 def export(loyalty_id: int):
-    begin_read_only(promo_session())
-    if promo_session().get(LoyaltyProgram, loyalty_id) is None:
-        abort(404, "There is no loyalty program with this id.")
+    with reading(promo_session()):  # the stream runs its own short transactions
+        if promo_session().get(LoyaltyProgram, loyalty_id) is None:
+            abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
-    promo_session().rollback()  # the stream runs its own short transactions
 
     def lines():
         buffer = io.StringIO()

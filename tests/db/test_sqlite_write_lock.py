@@ -1,4 +1,4 @@
-"""PROMO_SQLITE_WRITE_LOCK = "first-write": SQLite takes the write lock at a transaction's
+"""SQLite takes the write lock at a transaction's
 first write, so reads never wait and writers still never interleave."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture
 def app_config():
-    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200, "PROMO_SQLITE_WRITE_LOCK": "first-write"}
+    return {"PROMO_SQLITE_BUSY_TIMEOUT_MS": 200}
 
 
 def test_reads_before_a_write_take_no_lock(engine, shop):
@@ -70,15 +70,6 @@ def test_two_draws_take_different_codes(engine, shop):
     with Session(engine) as check:
         free = check.scalars(select(PromoCode.code).where(PromoCode.free)).all()
     assert free == ["FREE-3"]
-
-
-def test_an_unknown_write_lock_setting_is_refused(database_url):
-    from promo_app import create_app
-
-    with pytest.raises(RuntimeError, match="PROMO_SQLITE_WRITE_LOCK"):
-        create_app(
-            {"SQLALCHEMY_DATABASE_URI": database_url, "PROMO_SQLITE_WRITE_LOCK": "sometimes"}
-        )
 
 
 WAITING_WRITER = """

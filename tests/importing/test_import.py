@@ -151,7 +151,6 @@ def test_a_batch_whose_lookup_missed_a_code_is_written_again_the_exact_way(
     assert codes_of(session, program.id) == ["FREE-1", "FREE-2", "FREE-3", *new_codes(3)]
 
 
-@pytest.mark.parametrize("app_config", [{"PROMO_SQLITE_WRITE_LOCK": "first-write"}])
 def test_a_code_another_writer_adds_between_lookup_and_insert_is_not_lost_or_counted_twice(
     session, engine, shop, monkeypatch
 ):
