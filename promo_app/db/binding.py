@@ -73,7 +73,8 @@ def ensure_promo_engine(db: SQLAlchemy, app: Flask) -> Engine:
         engines = db.engines
         if BIND_KEY not in engines:
             # The host initialised its db before us without a promo bind: add one the way
-            # Flask-SQLAlchemy makes its own (instance-relative SQLite paths, pools).
+            # Flask-SQLAlchemy makes its own (instance-relative SQLite paths, pools). Its
+            # private API, used here only: pinned flask-sqlalchemy>=3.1,<3.2 (pyproject.toml).
             options: dict[str, Any] = {"url": app.config["PROMO_DATABASE_URL"]}
             db._apply_driver_defaults(options, app)
             engines[BIND_KEY] = db._make_engine(BIND_KEY, options, app)
