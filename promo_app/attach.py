@@ -84,17 +84,15 @@ def attach_code(
     connection: Connection,
     program: ProgramRef,
     profile: ProfileRef,
-    code: str | None,
+    code: str,
     now: datetime | None = None,
 ) -> AttachResult:
-    """Attach `code` (or, without one, a free code of the pool) to `profile`.
+    """Attach `code` of `program` (created as the program's kind if missing) to `profile`.
 
     The caller commits. Every step is guarded by the schema's constraints as well,
     so two concurrent calls can never both attach one personal code.
     """
     now = now or utcnow()
-    if code is None:
-        return claim_free_code(connection, program, profile, now)
     promo = find_or_create_code(connection, program, code)
     attached = _attached_at(connection, promo.id, profile.id)
     if attached is not None:
@@ -167,15 +165,15 @@ _TAKE_OLDEST_FREE, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
 
 
 def claim_free_code(
-    connection: Connection, program: ProgramRef, profile: ProfileRef, now: datetime
+    connection: Connection, loyalty_id: int, profile: ProfileRef, now: datetime
 ) -> AttachResult:
-    """Take the oldest free, unexpired personal code of `program` and attach it."""
-    taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": program.id, "now": now})
+    """Take the oldest free, unexpired personal code of program `loyalty_id` and attach it."""
+    taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": loyalty_id, "now": now})
     if not taken:
         raise NoCodesAvailable()
     [(taken_id, code)] = taken
     _ATTACH_TAKEN.rows(connection, {"taken_id": taken_id, "profile": profile.id, "now": now})
-    return AttachResult(code, program.id, profile.profile_id, now)
+    return AttachResult(code, loyalty_id, profile.profile_id, now)
 
 
 _CODE_COLUMNS = (

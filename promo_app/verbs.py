@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import codes
 from .attach import AttachResult, attach_code, claim_free_code, find_targets
-from .codes import UNCHANGED, ProgramRef, get_program
+from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
 from .errors import PromoError
 from .importing.batches import import_codes
@@ -52,7 +52,7 @@ def attach(
     try:
         profile = find_profile(connection, db_id, profile_key)
         if code is None:
-            return claim_free_code(connection, ProgramRef(loyalty_id, False), profile, utcnow())
+            return claim_free_code(connection, loyalty_id, profile, utcnow())
     except PromoError:
         find_targets(connection, db_id, loyalty_id)  # a missing database or program first
         raise

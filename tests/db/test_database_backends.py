@@ -25,7 +25,7 @@ def draw(engine, shop, profile_name: str) -> tuple[Session, str]:
     profile = session.scalars(
         select(Profile).where(Profile.profile_id == shop.profiles[profile_name])
     ).one()
-    return session, claim_free_code(session.connection(), program, profile, utcnow()).code
+    return session, claim_free_code(session.connection(), program.id, profile, utcnow()).code
 
 
 def test_a_draw_never_gets_the_code_an_open_draw_took(app, shop):

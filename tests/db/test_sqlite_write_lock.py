@@ -56,16 +56,16 @@ def test_two_draws_take_different_codes(engine, shop):
         alice = first.scalars(
             select(Profile).where(Profile.profile_id == shop.profiles["alice"])
         ).one()
-        assert claim_free_code(first.connection(), program, alice, utcnow()).code == "FREE-1"
+        assert claim_free_code(first.connection(), program.id, alice, utcnow()).code == "FREE-1"
         program2 = second.get_one(LoyaltyProgram, shop.personal_id)
         bob = second.scalars(
             select(Profile).where(Profile.profile_id == shop.profiles["bob"])
         ).one()
         with pytest.raises(OperationalError, match="database is locked"):
-            claim_free_code(second.connection(), program2, bob, utcnow())
+            claim_free_code(second.connection(), program2.id, bob, utcnow())
         second.rollback()
         first.commit()
-        assert claim_free_code(second.connection(), program2, bob, utcnow()).code == "FREE-2"
+        assert claim_free_code(second.connection(), program2.id, bob, utcnow()).code == "FREE-2"
         second.commit()
     with Session(engine) as check:
         free = check.scalars(select(PromoCode.code).where(PromoCode.free)).all()
