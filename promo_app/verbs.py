@@ -19,7 +19,7 @@ from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
 from .errors import PromoError
 from .importing.batches import import_codes
-from .importing.report import DUPLICATED, ImportLine, ImportReport
+from .importing.report import ImportLine, ImportReport, Outcome
 from .profiles import ProfileKey, find_profile
 from .times import utcnow
 from .tokens import Grant, check_database_access
@@ -91,7 +91,7 @@ def import_(
         outcome = problems.get(item.line)
         if outcome is None:
             error, error_text = IMPORTED
-        elif outcome == DUPLICATED:
+        elif outcome == Outcome.DUPLICATED:
             error, error_text = IMPORT_DUPLICATE
         else:
             error, error_text = IMPORT_INVALID

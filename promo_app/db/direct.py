@@ -28,10 +28,10 @@ class DirectStatement:
     The SQL is SQLAlchemy's own for the dialect (FOR UPDATE SKIP LOCKED on PostgreSQL, not
     on SQLite), its parameters bound, never spliced; parameters of types that need converting
     (times on SQLite) go through the type's own bind processor. What a call saves is the
-    per-execution work (cache key, execution context, result objects), which costs about
-    ten times SQLite's own work on a statement of the attach call. Rows come as the driver
-    gives them, so select only plain columns (ids, strings, flags). The statements are not
-    seen by SQLAlchemy's logging or its own cursor events.
+    per-execution work (cache key, execution context, result objects), which costs several
+    times SQLite's own work on a statement of the attach call (bench/RESULTS.md). Rows
+    come as the driver gives them, so select only plain columns (ids, strings, flags). The
+    statements are not seen by SQLAlchemy's logging or its own cursor events.
     """
 
     def __init__(self, statement: Executable) -> None:

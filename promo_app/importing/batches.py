@@ -21,7 +21,7 @@ from ..db.binding import promo_connection
 from ..db.sqlite_lock import holds_sqlite_write_lock, writers_waiting
 from ..models import LoyaltyProgram, PromoCode
 from ..times import utcnow
-from .report import DUPLICATED, INVALID, ImportLine, ImportReport
+from .report import ImportLine, ImportReport, Outcome
 from .statements import (
     _EXISTING_CODES,
     _ROW,
@@ -35,9 +35,9 @@ from .statements import (
 # Importing ------------------------------------------------------------------------------
 
 # Codes per transaction of an import, at most. Larger transactions mean fewer commits, and on
-# SQLite fewer WAL checkpoints (1,000,000 codes: 14-16 s at 100,000 a commit, 18 s at 20,000),
-# while memory holds only the insert at hand (500 codes) whatever the size; on SQLite a
-# transaction ends sooner, after the insert at hand, when another writer waits for the lock.
+# SQLite fewer WAL checkpoints (bench/RESULTS.md has the figures), while memory holds only the
+# insert at hand whatever the size; on SQLite a transaction ends sooner, after the insert at
+# hand, when another writer waits for the lock.
 IMPORT_BATCH_SIZE = 100_000
 
 
@@ -79,7 +79,7 @@ def import_codes(
             except InvalidCode as error:
                 item.problem = str(error)
         if item.problem is not None:
-            report.record(item, INVALID, item.problem)
+            report.record(item, Outcome.INVALID, item.problem)
             continue
         pending.append(item)
         if len(pending) >= insert_size:
@@ -113,7 +113,7 @@ class _BatchWriter:
     after a lookup still come short, a concurrent writer added one of its codes since the
     lookup, and the batch is rolled back again and inserted the exact, slower way
     (`_insert_exactly`). A savepoint costs SQLite a copy of every page the insert touches
-    (5 s in 13 for a million codes), hence the two ways.
+    (bench/RESULTS.md), hence the two ways.
     """
 
     def __init__(
@@ -233,7 +233,7 @@ class _BatchWriter:
     def _record(self, inserted: int, problems: list[tuple[ImportLine, str]]) -> None:
         self.report.record_inserted(inserted)
         for item, message in problems:
-            self.report.record(item, DUPLICATED, message)
+            self.report.record(item, Outcome.DUPLICATED, message)
 
     def _parameters(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """The rows as the driver takes them: tuples in the order of _ROW, or mappings."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-INSERTED = "inserted"
-DUPLICATED = "duplicated"
-INVALID = "invalid"
+
+class Outcome(StrEnum):
+    """What became of one line of an import; the value names the report's counter."""
+
+    INSERTED = "inserted"
+    DUPLICATED = "duplicated"
+    INVALID = "invalid"
 
 
 @dataclass(slots=True)
@@ -31,9 +36,9 @@ class ImportReport:
     invalid: int = 0
     problems: list[tuple[int, str, str, str]] = field(default_factory=list)
 
-    def record(self, item: ImportLine, outcome: str, message: str = "") -> None:
+    def record(self, item: ImportLine, outcome: Outcome, message: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
-        if outcome != INSERTED and (self.keep is None or len(self.problems) < self.keep):
+        if outcome != Outcome.INSERTED and (self.keep is None or len(self.problems) < self.keep):
             self.problems.append((item.line, item.raw, outcome, message))
 
     def record_inserted(self, count: int) -> None:
@@ -57,9 +62,9 @@ class UploadReport(ImportReport):
     # Why reading stopped before the end of the file, if it did.
     stopped: str | None = None
 
-    def record(self, item: ImportLine, outcome: str, message: str = "") -> None:
+    def record(self, item: ImportLine, outcome: Outcome, message: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
-        if outcome == INSERTED:
+        if outcome == Outcome.INSERTED:
             return
         entry = (-item.line, item.raw, outcome, message)
         if self.keep is None or len(self._heap) < self.keep:

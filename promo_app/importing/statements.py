@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..models import PromoCode
 from ..times import utcnow
-from .report import DUPLICATED, INSERTED, ImportLine, ImportReport
+from .report import ImportLine, ImportReport, Outcome
 
 REPEATED = "Duplicated earlier in this import."
 ALREADY_THERE = "Already in the loyalty program."
@@ -146,8 +146,8 @@ def _record_outcomes(
     for item in batch:
         if item.raw in inserted and item.raw not in seen:
             seen.add(item.raw)
-            report.record(item, INSERTED)
+            report.record(item, Outcome.INSERTED)
         elif earlier.get(item.raw, 0) > first_new_id or item.raw in seen:
-            report.record(item, DUPLICATED, REPEATED)
+            report.record(item, Outcome.DUPLICATED, REPEATED)
         else:
-            report.record(item, DUPLICATED, ALREADY_THERE)
+            report.record(item, Outcome.DUPLICATED, ALREADY_THERE)
