@@ -64,7 +64,10 @@ def main() -> None:
                     )
                 ),
             ),
-            ("bare", servers.enter_context(gunicorn("bench.bare_app:app", {}, checkout=ROOT))),
+            (
+                "bare",
+                servers.enter_context(gunicorn("bench.baselines.bare_app:app", {}, checkout=ROOT)),
+            ),
         ]
         bodies = {"this": this_shop.attach_body(), "other": other_shop.attach_body()}
         bodies["bare"] = bodies["this"]

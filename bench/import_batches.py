@@ -3,7 +3,7 @@ each batch holds SQLite's write lock.
 
     .venv/bin/python bench/import_batches.py [CODES] [BATCH_SIZE ...]   # 1,000,000; 500 ... 5000
 
-For each size, in this order and side by side: bench/plain_import.py into a fresh
+For each size, in this order and side by side: bench/baselines/plain_import.py into a fresh
 database, then the import-codes command (in a process of its own, run through Flask's
 CLI runner so that it can time its batches) into another. Each batch's write lock is
 taken at its first write (the savepoint before its INSERT) and let go by its COMMIT; the
@@ -97,7 +97,7 @@ def main() -> None:
         plain_time, _ = run_measured(
             [
                 sys.executable,
-                "bench/plain_import.py",
+                "bench/baselines/plain_import.py",
                 plain.url.removeprefix("sqlite:///"),
                 str(path),
                 str(plain.import_loyalty_id),

@@ -139,7 +139,7 @@ def upload(codes: int, runs: int) -> dict:
         subprocess.run(
             [
                 sys.executable,
-                str(Path(__file__).parent / "plain_import.py"),
+                str(Path(__file__).parent / "baselines" / "plain_import.py"),
                 plain.url.removeprefix("sqlite:///"),
                 str(path),
                 str(plain.import_loyalty_id),

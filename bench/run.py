@@ -264,15 +264,15 @@ def wrk(port: int, body: str, seconds: float, connections: int) -> dict[str, flo
 
 def bench_throughput(args: argparse.Namespace) -> list[Row]:
     """Attach from the pool under gunicorn (2 workers) against a bare Flask view; and, for
-    scale, a minimal view that runs the same SQL on raw sqlite3 (bench/floor_app.py)."""
+    scale, a minimal view that runs the same SQL on raw sqlite3 (bench/baselines/floor_app.py)."""
     rounds, seconds = args.rounds, args.seconds
     shop = make_shop(sqlite_url("throughput.db"), free_codes=args.pool)
     floor_shop = make_shop(sqlite_url("throughput-floor.db"), free_codes=args.pool)
     totals = {name: [0, 0.0, 0] for name in ("promo", "floor", "bare")}
     with (
         gunicorn("wsgi:app", {"DATABASE_URL": shop.url}) as promo_port,
-        gunicorn("bench.floor_app:app", {"DATABASE_URL": floor_shop.url}) as floor_port,
-        gunicorn("bench.bare_app:app", {}) as bare_port,
+        gunicorn("bench.baselines.floor_app:app", {"DATABASE_URL": floor_shop.url}) as floor_port,
+        gunicorn("bench.baselines.bare_app:app", {}) as bare_port,
     ):
         servers = (
             ("promo", promo_port, shop.attach_body()),
@@ -310,7 +310,7 @@ def bench_throughput(args: argparse.Namespace) -> list[Row]:
             rps["floor"] / rps["bare"],
             "none",
             f"the service reaches {rps['promo'] / rps['floor']:.2f} of this floor; "
-            "bench/floor_app.py",
+            "bench/baselines/floor_app.py",
         ),
     ]
 
@@ -444,7 +444,7 @@ def bench_import(args: argparse.Namespace) -> list[Row]:
         promo = make_shop(sqlite_url("import-promo.db"), free_codes=0)
         plain_path = plain.url.removeprefix("sqlite:///")
         plain_import = [
-            "bench/plain_import.py",
+            "bench/baselines/plain_import.py",
             plain_path,
             str(path),
             str(plain.import_loyalty_id),

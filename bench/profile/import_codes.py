@@ -1,6 +1,6 @@
 """Profile `promo import-codes`'s work in process: where does an import spend its time?
 
-.venv/bin/python bench/profile_import.py [CODES]   # prints pyinstrument's tree
+.venv/bin/python bench/profile/import_codes.py [CODES]   # prints pyinstrument's tree
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for run.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout
 
 from pyinstrument import Profiler
 from run import OUT, codes_file, make_shop, sqlite_url

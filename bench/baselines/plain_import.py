@@ -1,7 +1,7 @@
 """The baseline of the import benchmark: plain sqlite3 executemany of the same rows
 (the codes of FILE, trimmed) into the same promo_code table and indexes, one transaction.
 
-Usage: python bench/plain_import.py DB_FILE CODES_FILE LOYALTY_ID
+Usage: python bench/baselines/plain_import.py DB_FILE CODES_FILE LOYALTY_ID
 """
 
 from __future__ import annotations
