@@ -13,7 +13,6 @@ what attach calls without a code can still draw.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..db.binding import reading
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..times import utcnow
 
@@ -215,7 +213,7 @@ _CODE_COLUMNS = (
 )
 
 
-def _filtered(session: Session, loyalty_id: int, where: CodeFilter, now: datetime):
+def filtered_codes(session: Session, loyalty_id: int, where: CodeFilter, now: datetime):
     # Plain rows, not ORM objects: an export reads a million of them.
     query = select(*_CODE_COLUMNS).where(PromoCode.loyalty_id == loyalty_id)
     if where.status:
@@ -241,7 +239,7 @@ def list_codes(
 ) -> CodePage:
     """Return one page of a program's codes, newest first, from a key (never an OFFSET)."""
     now = now or utcnow()
-    query = _filtered(session, loyalty_id, where, now)
+    query = filtered_codes(session, loyalty_id, where, now)
     if newer_than is not None:
         query = query.where(PromoCode.id > newer_than).order_by(PromoCode.id.asc())
     else:
@@ -256,7 +254,7 @@ def list_codes(
         has_newer, has_older = more, True
     else:
         has_newer, has_older = older_than is not None, more
-    rows = _rows(session, codes, now)
+    rows = code_rows(session, codes, now)
     return CodePage(
         rows=rows,
         older_than=rows[-1].id if rows and has_older else None,
@@ -264,35 +262,7 @@ def list_codes(
     )
 
 
-def iter_codes(
-    session: Session,
-    loyalty_id: int,
-    where: CodeFilter,
-    *,
-    batch_size: int = 1000,
-    now: datetime | None = None,
-) -> Iterator[list[CodeRow]]:
-    """Yield all codes of a filter, newest first, in keyset batches.
-
-    Each batch is its own short read-only transaction (ended before it is yielded), so a
-    long export never holds SQLite's write lock, nor a snapshot while the client reads.
-    """
-    now = now or utcnow()
-    last: int | None = None
-    while True:
-        with reading(session):
-            query = _filtered(session, loyalty_id, where, now)
-            if last is not None:
-                query = query.where(PromoCode.id < last)
-            codes = list(session.execute(query.order_by(PromoCode.id.desc()).limit(batch_size)))
-            rows = _rows(session, codes, now)
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
-
-
-def _rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow]:
+def code_rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow]:
     """Add who has each code and since when, in one query for the whole batch."""
     holders: dict[int, tuple[int, datetime, str]] = {}
     if codes:
@@ -327,14 +297,3 @@ def _rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow]:
             )
         )
     return rows
-
-
-# Export --------------------------------------------------------------------------------
-
-EXPORT_COLUMNS = ("code", "status", "profile", "attached", "activated", "expire_date")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """Prefix ' to a cell a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell

@@ -29,15 +29,13 @@ from ..times import rfc3339
 from .auth import SESSION_KEY, safe_next
 from .blueprint import bp
 from .errors import render_error, size_text
+from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 from .queries import (
-    EXPORT_COLUMNS,
     STATUSES,
     CodeFilter,
-    iter_codes,
     list_codes,
     program_summaries,
-    spreadsheet_safe,
 )
 
 CSRF_MESSAGE = (
