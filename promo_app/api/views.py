@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from flask import current_app, jsonify, url_for
+from sqlalchemy.orm import Session
 
 from .. import verbs
 from ..engine import begin_read_only
@@ -114,12 +118,27 @@ def detach():
 @bp.post("/promocodes/export_all")
 def export_all():
     args = load(export_all_schema)
-    # The token was read in a transaction that, on SQLite, holds the write lock: end it, and
-    # read the whole export in one read-only transaction, a snapshot that blocks no writer.
+    # The token was read in a transaction that, on SQLite, holds the write lock: end it.
     session().commit()
-    begin_read_only(session())
-    items = verbs.export_all(session(), args["api_token"], loyalty_id=args["loyalty_id"])
-    return stream_envelope(items)
+    # Read the whole export in one read-only transaction, a snapshot that blocks no writer,
+    # in a session of its own: the stream is read after the request's teardown has removed
+    # the request's session, so the stream closes this one when it ends.
+    reader = Session(current_promo().engine)
+    try:
+        begin_read_only(reader)
+        items = verbs.export_all(reader, args["api_token"], loyalty_id=args["loyalty_id"])
+    except BaseException:
+        reader.close()
+        raise
+    return stream_envelope(_closing(items, reader))
+
+
+def _closing(items: Iterator[dict[str, Any]], reader: Session) -> Iterator[dict[str, Any]]:
+    """Yield `items`, then close `reader`, also when the client goes away mid-stream."""
+    try:
+        yield from items
+    finally:
+        reader.close()
 
 
 @bp.get("/openapi.json")
