@@ -62,8 +62,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     backend = selected_backend(config)
     if backend == "postgresql":
         where = make_url(postgres_base_url()).render_as_string(hide_password=True)
-        return f"promo test database: postgresql (a fresh database per test on {where})"
-    return "promo test database: sqlite (a fresh file per test)"
+        return f"promo test database: postgresql (a copy of a template per test on {where})"
+    return "promo test database: sqlite (a copy of a template file per test)"
 
 
 def postgres_base_url() -> str:
