@@ -140,7 +140,7 @@ def app(database_url, app_config):
         }
     )
     yield app
-    # Close pooled connections now: the test's database is dropped next.
+    # Close pooled connections now: the test's database is put back or dropped next.
     with app.app_context():
         for engine in app.extensions["promo"].db.engines.values():
             engine.dispose()
