@@ -26,7 +26,8 @@ from promo_app.models import Database, LoyaltyProgram
 from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
 
-pytestmark = pytest.mark.slow
+# The page on a SQLite file of its own, whatever --db says: run once, in the SQLite pass.
+pytestmark = [pytest.mark.slow, pytest.mark.db_independent]
 
 CHROMIUM = os.environ.get("PROMO_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
