@@ -11,15 +11,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .db.direct import DirectStatement
-from .errors import (
+from ..db.direct import DirectStatement
+from ..errors import (
     DatabaseNotFound,
     IncorrectRequest,
     InvalidInput,
     ProfileNotFound,
     SeveralProfilesMatch,
 )
-from .models import CustomField, Database, Profile, ProfileFieldValue
+from ..models import CustomField, Database, Profile, ProfileFieldValue
 
 MATCHING_MODES = ("profile_id", "email", "phone", "custom")
 
