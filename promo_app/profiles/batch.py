@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..errors import PromoError
+from ..errors import IncorrectRequest, PromoError
 from ..models import Profile, ProfileFieldValue, new_profile_id
 from ..times import utcnow
 from .matching import KEY_OF_MODE, ProfileKey, ProfileRef
+from .outcomes import BatchResult, ItemOutcome
 from .upsert import Plan, lock_database, plan_import
 from .values import UNSET, ProfileValues, key_for, read_values
 
@@ -71,49 +72,6 @@ _CLEAR_FIELD = delete(_values).where(
     _values.c.profile_pk == bindparam("b_pk"), _values.c.field_id == bindparam("b_field_id")
 )
 LOOKUP_CHUNK = 500  # keys per IN (...): well under SQLite's limit of bound parameters
-
-
-@dataclass
-class ItemOutcome:
-    """What became of one item: `error` 0 with its profile, or the error and its reasons."""
-
-    error: int = 0
-    error_text: str = "Successful operation"
-    profile_id: str = ""
-    created: bool = False
-    errors: dict[str, list[str]] | None = None
-
-    def as_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "error": self.error,
-            "error_text": self.error_text,
-            "profile_id": self.profile_id,
-            "created": self.created,
-        }
-        if self.errors:
-            data["details"] = [
-                {"field": name, "message": message}
-                for name, messages in self.errors.items()
-                for message in messages
-            ]
-        return data
-
-
-@dataclass
-class BatchResult:
-    outcomes: list[ItemOutcome]
-
-    @property
-    def created(self) -> int:
-        return sum(1 for item in self.outcomes if item.created)
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for item in self.outcomes if item.error)
-
-    @property
-    def updated(self) -> int:
-        return len(self.outcomes) - self.created - self.failed
 
 
 @dataclass
@@ -178,6 +136,8 @@ def import_profiles(
     `field_name` names the field and each item's value of it finds the profile.
     """
     declared = lock_database(connection, db_id)
+    if matching == "custom" and field_name not in declared:
+        raise IncorrectRequest({"field_name": ["Not a custom field of this database."]})
     outcomes = [ItemOutcome() for _ in items]
     planned: list[tuple[int, ProfileKey, ProfileValues]] = []
     given = {"field_name": field_name}

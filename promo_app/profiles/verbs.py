@@ -10,9 +10,10 @@ from sqlalchemy.engine import Connection
 
 from ..errors import IncorrectRequest
 from ..tokens import Grant, check_database_access
-from .batch import BatchResult, import_profiles
+from .batch import import_profiles
 from .deleting import Deleted, delete_profile
 from .matching import ProfileKey
+from .outcomes import BatchResult
 from .reading import ProfileData, get_profile
 from .upsert import Imported, import_profile
 
