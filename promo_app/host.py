@@ -1,4 +1,5 @@
-"""The Python API for a host store: `promo.profiles.upsert/get/delete` and `promo.attach`.
+"""The Python API for a host store: `promo.profiles.upsert/get/delete` and `promo.attach`,
+the API's verbs called from the host's own code with no HTTP round trip.
 
 Each call is one transaction on a connection of the promo engine, committed before it
 returns, as one API call is; it raises the PromoError the API would answer with, and then
@@ -15,14 +16,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
-from ..errors import IncorrectRequest
-from .deleting import Deleted, delete_profile
-from .matching import MATCHING_MODES, ProfileKey
-from .reading import ProfileData, get_profile
-from .upsert import Imported, import_profile
+from . import verbs
+from .codes import InvalidCode, normalize_code
+from .errors import IncorrectRequest
+from .profiles.deleting import Deleted, delete_profile
+from .profiles.matching import MATCHING_MODES, ProfileKey
+from .profiles.reading import ProfileData, get_profile
+from .profiles.upsert import Imported, import_profile
+from .tokens import Grant
 
 if TYPE_CHECKING:
-    from ..extension import PromoCodes
+    from .extension import PromoCodes
 
 T = TypeVar("T")
 _PROFILE_ID = re.compile(r"[0-9a-f]{24}\Z")
@@ -117,7 +121,35 @@ class HostProfiles:
         return self._run(lambda connection: delete_profile(connection, db_id, key))
 
     def _run(self, call: Callable[[Connection], T]) -> T:
-        with self._promo.engine.connect() as connection:
-            result = call(connection)
-            connection.commit()
-        return result
+        return run(self._promo, call)
+
+
+# The host's own code may use every database, as a token limited to none may.
+HOST_GRANT = Grant(token_id=0, db_ids=frozenset())
+
+
+def run(promo: PromoCodes, call: Callable[[Connection], T]) -> T:
+    """Run `call` on a connection of the promo engine in one transaction; commit it."""
+    with promo.engine.connect() as connection:
+        result = call(connection)
+        connection.commit()
+    return result
+
+
+def attach(
+    promo: PromoCodes, db_id: int, loyalty_id: int, profile: ProfileSpec, code: str | None = None
+) -> str:
+    """Attach `code`, or a free code of the program, to `profile`; return the code."""
+    key = profile_key(profile)
+    if code is not None:
+        try:
+            code = normalize_code(code)
+        except InvalidCode as error:
+            raise IncorrectRequest({"code": [str(error)]}) from None
+    result = run(
+        promo,
+        lambda connection: verbs.attach(
+            connection, HOST_GRANT, db_id=db_id, loyalty_id=loyalty_id, profile_key=key, code=code
+        ),
+    )
+    return result.code
