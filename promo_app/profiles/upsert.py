@@ -132,7 +132,8 @@ def with_identifier(
 ) -> ProfileValues:
     """Return `values` with the key's identifier filled in where they give none."""
     if key.mode in ("email", "phone") and getattr(values, key.mode) in (UNSET, None):
-        return ProfileValues(**{**values.__dict__, key.mode: key.value.strip()})
+        filled = {"email": values.email, "phone": values.phone, key.mode: key.value.strip()}
+        return ProfileValues(**filled, fields=values.fields)
     if key.mode == "custom":
         field_id = declared[key.field_name]
         if values.fields.get(field_id) is None:

@@ -38,13 +38,20 @@ class ProfileValues:
     email: str | None = UNSET
     phone: str | None = UNSET
     fields: dict[int, str | None] = field(default_factory=dict)
+    # The keys of the email and phone this sets, made once (a batch asks for them often).
+    _keys: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def keyed(self, mode: str) -> str | None:
         """Return the lookup key of the email or phone this sets, None if it sets none."""
+        if mode in self._keys:
+            return self._keys[mode]
         value = self.email if mode == "email" else self.phone
         if value is UNSET or value is None:
-            return None
-        return email_key(value) if mode == "email" else phone_key(value)
+            key = None
+        else:
+            key = email_key(value) if mode == "email" else phone_key(value)
+        self._keys[mode] = key
+        return key
 
 
 def read_values(
