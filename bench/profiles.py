@@ -78,8 +78,9 @@ def bench_import_rps(args: argparse.Namespace) -> str:
     shop = make_shop(sqlite_url("profiles-rps.db"), free_codes=args.pool)
     totals = {"import": [0, 0], "attach": [0, 0]}
     with gunicorn("wsgi:app", {"DATABASE_URL": shop.url}) as port:
-        wrk_imports(port, shop, "0", 1, args.connections)  # warm up
-        wrk(port, shop.attach_body(), 1, args.connections)
+        # Warm up: a worker's first request builds its app, seconds on a busy machine.
+        wrk_imports(port, shop, "0", 3, args.connections)
+        wrk(port, shop.attach_body(), 3, args.connections)
         for round_ in range(1, args.rounds + 1):
             result = wrk_imports(port, shop, str(round_), args.seconds, args.connections)
             totals["import"][0] += result["requests"]

@@ -72,11 +72,13 @@ _ADD_FIELD = DirectStatement(
 )
 
 
-def lock_database(connection: Connection, db_id: int) -> dict[str, int]:
+def lock_database(connection: Connection, db_id: int, fields: bool = True) -> dict[str, int]:
     """Lock database `db_id` for profile writes until the transaction ends; return its
-    custom fields (name -> id)."""
+    custom fields (name -> id), or nothing if `fields` is false (a call that names none)."""
     if not _LOCK_DATABASE.rows(connection, {"db_id": db_id}):
         raise DatabaseNotFound()
+    if not fields:
+        return {}
     return dict(_DECLARED_FIELDS.rows(connection, {"db_id": db_id}))
 
 
@@ -175,7 +177,10 @@ def import_profile(
 ) -> Imported:
     """Add or update the profile of database `db_id` that `matching` and `given` name
     (the identifiers named at the top level of the call) with `data`; the caller commits."""
-    declared = lock_database(connection, db_id)
+    # A sign-up with an email and a phone names no custom field: one statement fewer.
+    names_fields = matching == "custom" or "field_name" in given
+    names_fields = names_fields or any(name not in ("email", "phone") for name in data or {})
+    declared = lock_database(connection, db_id, fields=names_fields)
     values = read_values(data, declared)
     key = key_for(matching, given, values, declared)
     plan = plan_import(_Direct(connection, db_id), key, values, declared)
