@@ -21,6 +21,7 @@ from promo_app.errors import (
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Attachment, CustomField, Database, LoyaltyProgram, PromoCode
+from tests.conftest import selected_backend
 
 SHOP, WELCOME = 1, 1  # the store's db_id and loyalty_id, made in store_app
 
@@ -72,8 +73,18 @@ def store_app(database_url: str) -> tuple[Flask, SQLAlchemy, PromoCodes]:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return store_app(f"sqlite:///{tmp_path / 'store.db'}")
+def store(request, tmp_path):
+    """The store on a SQLite file of its own, or with --db postgresql on an empty database."""
+    if selected_backend(request.config) == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    app, db, promo = store_app(url)
+    yield app, db, promo
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 def test_a_sign_up_creates_the_customer_and_gives_a_code_in_two_calls(store):
