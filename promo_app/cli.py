@@ -5,7 +5,6 @@ Every command that makes something prints its id (or token) as its last line.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from collections.abc import Callable
@@ -24,9 +23,8 @@ from .errors import PromoError, ServiceError
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
 from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
-from .models import Database
-from .profiles import add_profile, get_database
 from .profiles import create_database as create_profile_database
+from .profiles.files import import_profile_file
 from .programs import create_program as make_program
 from .state import current_promo, promo_session
 from .tokens import create_token, revoke_token
@@ -123,46 +121,27 @@ def revoke_token_command(name: str) -> None:
 @command("import-profiles")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db-id", type=int, required=True, help="The database to add them to.")
-def import_profiles(path: str, db_id: int) -> None:
-    """Add the profiles of a CSV file (columns email, phone and custom fields)."""
-    database = get_database(promo_session(), db_id)
-    declared = {field.name for field in database.custom_fields}
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        reader = csv.DictReader(file)
-        try:
-            columns = [name.strip() for name in reader.fieldnames or []]
-            unknown = [name for name in columns if name not in {"email", "phone", *declared}]
-            if unknown:
-                raise click.ClickException(
-                    f"Columns {unknown} are not custom fields of database {db_id}; "
-                    f"it declares {sorted(declared) or 'none'}."
-                )
-            reader.fieldnames = columns
-            added, bad = _add_profiles(database, reader)
-        except UnicodeDecodeError:
-            promo_session().rollback()
-            raise click.ClickException("The file is not UTF-8 text.") from None
-    promo_session().commit()
-    for line, reason in bad:
+@click.option(
+    "--match",
+    default=None,
+    help="How a line finds its profile: email, phone or a custom field "
+    "(default: its email, else its phone).",
+)
+def import_profiles(path: str, db_id: int, match: str | None) -> None:
+    """Add or update the profiles of a CSV file (columns email, phone and custom fields)."""
+    with (
+        current_promo().engine.connect() as connection,
+        open(path, encoding="utf-8-sig", newline="") as file,
+    ):
+        report = import_profile_file(connection, db_id, file, match=match)
+    for line, reason in report.problems:
         click.echo(f"line {line}: {reason}", err=True)
-    click.echo(f"Added {added} profiles to database {db_id}; {len(bad)} lines were not valid.")
-
-
-def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list[tuple[int, str]]]:
-    added, bad = 0, []
-    for row in reader:
-        if None in row:
-            bad.append((reader.line_num, "more cells than the header has columns"))
-            continue
-        values = {name: (value or "").strip() for name, value in row.items()}
-        if not any(values.values()):
-            continue
-        email, phone = values.pop("email", ""), values.pop("phone", "")
-        add_profile(promo_session(), database, email=email, phone=phone, custom=values)
-        added += 1
-        if added % 1000 == 0:
-            promo_session().commit()
-    return added, bad
+    if report.refused > len(report.problems):
+        click.echo(f"... and {report.refused - len(report.problems)} more lines", err=True)
+    click.echo(
+        f"Added {report.created} profiles to database {db_id} and updated {report.updated}; "
+        f"{report.refused} lines were not valid."
+    )
 
 
 @command("import-codes")

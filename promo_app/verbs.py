@@ -21,6 +21,7 @@ from .errors import PromoError
 from .importing.batches import import_codes
 from .importing.report import ImportLine, ImportReport, Outcome
 from .profiles import ProfileKey, find_profile
+from .profiles.matching import find_profile_or_deleted
 from .times import utcnow
 from .tokens import Grant, check_database_access
 
@@ -140,11 +141,15 @@ def detach(
     profile_key: ProfileKey,
     code: str,
 ) -> dict[str, Any]:
-    """Remove the attachment of `code` to the profile `profile_key` names; answer its state."""
+    """Remove the attachment of `code` to the profile `profile_key` names; answer its state.
+
+    A deleted profile's profile_id still finds it here: its codes stay taken until a
+    merchant detaches them on purpose.
+    """
     check_database_access(token, db_id)
     connection = promo_connection(session)
     program = find_targets(connection, db_id, loyalty_id)
-    profile = find_profile(connection, db_id, profile_key)
+    profile = find_profile_or_deleted(connection, db_id, profile_key)
     promo = codes.get_code(session, program, code)
     codes.detach_code(session, promo, profile)
     return codes.code_state(session, promo)

@@ -271,7 +271,13 @@ def code_rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow
                 Attachment.code_id,
                 func.count(),
                 func.max(Attachment.attached),
-                func.max(func.coalesce(Profile.email, Profile.profile_id)),
+                # A deleted profile has no email left; its codes stay taken, shown as its.
+                func.max(
+                    case(
+                        (Profile.deleted.is_not(None), "deleted profile " + Profile.profile_id),
+                        else_=func.coalesce(Profile.email, Profile.profile_id),
+                    )
+                ),
             )
             .join(Profile, Profile.id == Attachment.profile_pk)
             .where(Attachment.code_id.in_([code.id for code in codes]))

@@ -14,6 +14,7 @@ from promo_app.profiles import add_profile
 from tests.helpers import call
 
 VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all"]
+PROFILE_VERBS = ["import", "import_batch", "get", "delete"]  # tests/api/test_profiles_openapi.py
 
 
 @pytest.fixture
@@ -30,7 +31,9 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_the_document_describes_every_verb_in_every_format(document):
     assert document["servers"] == [{"url": "/api/v1.1"}]
-    assert sorted(document["paths"]) == sorted(f"/promocodes/{verb}" for verb in VERBS)
+    assert sorted(document["paths"]) == sorted(
+        [f"/promocodes/{verb}" for verb in VERBS] + [f"/profiles/{verb}" for verb in PROFILE_VERBS]
+    )
     for verb in VERBS:
         post = document["paths"][f"/promocodes/{verb}"]["post"]
         assert set(post["requestBody"]["content"]) == {
@@ -104,7 +107,7 @@ def test_every_verb_documents_the_common_error_rows(document, verb):
 def test_every_error_text_of_the_domain_appears_somewhere(document):
     documented = {
         text for verb in VERBS for texts in error_texts(document, verb).values() for text in texts
-    }
+    }  # the profile verbs add no error_text of their own
     domain = {cls.error_text for cls in PromoError.__subclasses__()}
     # Not found and Method not allowed answer paths that are not verbs, so no operation has them.
     assert domain - documented == {"Not found", "Method not allowed"}
