@@ -19,7 +19,7 @@ from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
 from promo_app.times import utcnow
 from promo_app.tokens import create_token
-from tests.helpers import PASSWORD, call
+from tests.helpers import ADMIN, PASSWORD, call
 
 
 def csrf_token(html: str) -> str:
@@ -797,3 +797,14 @@ def test_create_all_adds_the_keyset_index_to_an_existing_database(app, engine):
     assert "ix_promo_code_program" in {
         index["name"] for index in inspect(engine).get_indexes("promo_code")
     }
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": False}])
+def test_the_signed_in_page_works_where_csrf_is_turned_off(client, admin, app_config):
+    response = client.post("/admin/login", data={"name": ADMIN, "password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Sign out" in page.text
+    assert client.post("/admin/logout").status_code == 302
+    assert client.get("/admin/").status_code == 302  # signed out: back to the sign-in
