@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ..codes import prefix_condition
 from ..db.binding import reading
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..times import utcnow
@@ -176,32 +177,6 @@ class CodePage:
     # Keyset links: the id to go on from, or None when there is nothing that way.
     older_than: int | None
     newer_than: int | None
-
-
-def prefix_condition(session: Session, prefix: str) -> ColumnElement[bool]:
-    """Return the condition `code starts with prefix`, exact and case-sensitive, as bound values.
-
-    SQLite's LIKE ignores case, so there a range on the (binary-ordered) code does it and
-    uses the unique index; PostgreSQL's LIKE is exact, and a range is not under a locale
-    collation, so there it is LIKE with the wildcards of the prefix escaped.
-    """
-    if session.get_bind(PromoCode).dialect.name == "sqlite":
-        upper = _prefix_upper_bound(prefix)
-        condition = PromoCode.code >= prefix
-        return condition if upper is None else and_(condition, PromoCode.code < upper)
-    return PromoCode.code.startswith(prefix, autoescape=True)
-
-
-def _prefix_upper_bound(prefix: str) -> str | None:
-    """Return the least string greater than every string that starts with `prefix`."""
-    chars = list(prefix)
-    while chars:
-        point = ord(chars.pop()) + 1
-        if 0xD800 <= point <= 0xDFFF:  # surrogates cannot be stored: skip them
-            point = 0xE000
-        if point <= 0x10FFFF:
-            return "".join(chars) + chr(point)
-    return None
 
 
 _CODE_COLUMNS = (
