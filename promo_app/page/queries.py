@@ -101,7 +101,8 @@ class ProgramSummary:
 
     @property
     def used(self) -> int:
-        return self.total - self.free
+        """Codes given out: attached or activated. Expired codes never given out are not."""
+        return self.attached + self.activated
 
 
 def program_summaries(
