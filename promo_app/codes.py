@@ -163,9 +163,12 @@ def update_code(
 ) -> None:
     """Set or clear a code's activation and expiry; None for `activated` leaves it as it is.
 
-    Setting `activated` on a code that is already activated keeps its first time.
+    Setting `activated` on a code that is already activated keeps its first time. A voided
+    code cannot be changed: it is expired for good.
     """
     now = now or utcnow()
+    if promo.voided is not None:
+        raise CodeExpired()
     if activated is True and promo.activated is None:
         promo.activated = now
     elif activated is False:
@@ -191,7 +194,7 @@ def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None
     ).first()
     if removed is None:
         raise NotAttached()
-    if not promo.universal:
+    if not promo.universal and promo.voided is None:  # a voided code never goes back
         promo.free = True
         promo.activated = None
     session.flush()

@@ -144,9 +144,10 @@ def activate(session, args):
     summary="Change a promo code's activation or expiry",
     description="Give `activated`, `expire_date` or both. activated=true marks the code used "
     "(keeping an earlier time), false clears it; expire_date sets the expiry, and "
-    '"" or null clears it.',
+    '"" or null clears it. A code the merchant voided cannot be changed (409 Promo code has '
+    "expired).",
     data=CODE_STATE,
-    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
+    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound, errors.CodeExpired),
     example={"code": "CODE-1", "expire_date": "2030-12-31"},
 )
 def update(session, args):

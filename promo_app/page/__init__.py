@@ -1,6 +1,6 @@
 """The merchant's page: `{prefix}/admin`, server-rendered, behind a sign-in."""
 
-from . import auth, errors, filters, generate, views
+from . import actions, auth, errors, filters, generate, views
 from .blueprint import bp
 
-__all__ = ["auth", "bp", "errors", "filters", "generate", "views"]
+__all__ = ["actions", "auth", "bp", "errors", "filters", "generate", "views"]
