@@ -152,7 +152,7 @@ def confirm_action(loyalty_id: int):
             409,
         )
     changed = sum(run_action(promo_session(), selection, action, now=now))
-    flash(f"{DONE[action]} {changed:,} codes of {name}.")
+    flash(f"{DONE[action]} {changed:,} code{'' if changed == 1 else 's'} of {name}.")
     return redirect(_back(loyalty_id, where, code_id))
 
 

@@ -71,7 +71,7 @@ def test_void_one_code_from_its_row(signed_in, client, shop, session, codes):
     assert "Void (for good): 1 code?" in asked.text and "cannot be undone" in asked.text
     done = confirm(signed_in, shop, asked.text)
     assert done.status_code == 302
-    assert "Voided 1 codes of Welcome." in signed_in.get(done.headers["Location"]).text
+    assert "Voided 1 code of Welcome." in signed_in.get(done.headers["Location"]).text
     voided = state(session, shop, "A-3")
     assert voided.voided is not None and not voided.free and voided.expire_date <= utcnow()
     # Never attached again, whatever a client tries; it stays listed, as voided.
