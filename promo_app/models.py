@@ -162,6 +162,9 @@ class PromoCode(PromoModel):
     expire_date: Mapped[datetime | None] = mapped_column(DateTime)
     activated: Mapped[datetime | None] = mapped_column(DateTime)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the merchant voided it: it is never attached again (not free, expired at that
+    # time at the latest, its expiry fixed) and stays listed as voided.
+    voided: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Attachment(PromoModel):

@@ -17,7 +17,9 @@ from . import codes
 from .attach import AttachResult, attach_code, claim_free_code, find_targets
 from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
-from .errors import PromoError
+from .errors import IncorrectRequest, PromoError
+from .generating.patterns import DEFAULT_ALPHABET, Pattern, PatternError
+from .generating.writing import GenerationReport, generate_codes
 from .importing.batches import import_codes
 from .importing.report import ImportLine, ImportReport, Outcome
 from .profiles import ProfileKey, find_profile
@@ -170,3 +172,31 @@ def export_all(
             yield from batch
 
     return items()
+
+
+def generate(
+    session: Session,
+    *,
+    loyalty_id: int,
+    count: int,
+    pattern: str,
+    prefix: str = "",
+    suffix: str = "",
+    alphabet: str = DEFAULT_ALPHABET,
+    expire_date: datetime | None = None,
+    force: bool = False,
+    limit: int,
+) -> GenerationReport:
+    """Add `count` (at most `limit`) new codes of `pattern` to the program; answer them."""
+    if count > limit:
+        raise IncorrectRequest({"count": [f"At most {limit:,} codes a call."]})
+    try:
+        shape = Pattern(pattern, prefix, suffix, alphabet)
+        program = get_program(session, loyalty_id)
+        steps = generate_codes(
+            session, program, shape, count, expire_date=expire_date, force=force, keep_codes=True
+        )
+        *_, report = steps
+    except PatternError as error:
+        raise IncorrectRequest({error.field: [str(error)]}) from None
+    return report

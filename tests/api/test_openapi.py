@@ -13,7 +13,7 @@ from promo_app.models import Database
 from promo_app.profiles import add_profile
 from tests.helpers import call
 
-VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all"]
+VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all", "generate"]
 PROFILE_VERBS = ["import", "import_batch", "get", "delete"]  # tests/api/test_profiles_openapi.py
 
 
@@ -147,7 +147,7 @@ def test_the_examples_work_one_after_the_other(client, shop, session, document):
     """A client that copies the document's examples, in order, gets a success for each."""
     add_profile(session, session.get(Database, 1), email="john@example.com")
     session.commit()
-    for verb in ["attach", "import", "get", "activate", "update", "detach", "export_all"]:
+    for verb in VERBS:
         example = request_schema_of(document, verb)["example"]
         status, body = call(client, verb, {**example, "token": shop.token})
         assert (verb, status, body["error_text"]) == (verb, 200, "Successful operation")

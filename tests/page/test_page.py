@@ -321,6 +321,7 @@ def test_programs_show_counts_by_status(signed_in, mixed):
         "attached": 2,  # GIVEN, and GIVEN-OLD although it has expired since
         "activated": 1,
         "expired": 2,  # OLD-1, OLD-2: never given out
+        "voided": 0,
     }
     assert shown[mixed["universal"]] == {
         "total": 2,
@@ -328,6 +329,7 @@ def test_programs_show_counts_by_status(signed_in, mixed):
         "attached": 1,
         "activated": 0,
         "expired": 0,
+        "voided": 0,
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promo_app.page.queries import _prefix_upper_bound
+from promo_app.codes import _prefix_upper_bound
 
 # No database: the PostgreSQL pass would repeat these exactly.
 pytestmark = pytest.mark.db_independent
