@@ -14,7 +14,7 @@ from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram, PromoCode
 from promo_app.times import utcnow
 from tests.helpers import call
-from tests.page.test_page import admin, csrf_token, signed_in  # noqa: F401
+from tests.page.test_page import csrf_token, signed_in  # noqa: F401
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from promo_app.models import PromoCode
-from tests.page.test_page import admin, csrf_token, program_id, signed_in  # noqa: F401
+from tests.page.test_page import csrf_token, program_id, signed_in  # noqa: F401
 
 
 def codes(session, loyalty_id: int) -> list[PromoCode]:

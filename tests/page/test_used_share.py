@@ -12,7 +12,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram, PromoCode
 from promo_app.times import utcnow
-from tests.page.test_page import admin, signed_in  # noqa: F401
+from tests.page.test_page import signed_in  # noqa: F401
 
 
 def test_expired_codes_are_not_counted_as_used(signed_in, session):
