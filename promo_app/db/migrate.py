@@ -18,6 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
@@ -82,13 +83,15 @@ def script_directory(script_location: str | None = None) -> ScriptDirectory:
 
 
 def head_revision(script_location: str | None = None) -> str | None:
-    """Return the newest revision of the scripts (read once per process and location)."""
-    return _heads(script_location or SCRIPT_LOCATION)
+    """Return the newest revision of the scripts."""
+    return _scripts(script_location or SCRIPT_LOCATION).get_current_head()
 
 
 @functools.cache
-def _heads(script_location: str) -> str | None:
-    return script_directory(script_location).get_current_head()
+def _scripts(script_location: str) -> ScriptDirectory:
+    # Read once per process: Alembic's own commands read every revision file again on each
+    # call, which costs more than an upgrade that has nothing to do.
+    return script_directory(script_location)
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -146,8 +149,24 @@ def upgrade(
     with _migrating(engine) as connection:
         before = current_revision(connection)
         adopted = before is None and has_promo_tables(connection)
-        command.upgrade(alembic_config(connection, script_location), revision)
+        _upgrade(connection, revision, script_location or SCRIPT_LOCATION)
         return UpgradeReport(before, current_revision(connection), adopted)
+
+
+def _upgrade(connection: Connection, revision: str, script_location: str) -> None:
+    """What alembic.command.upgrade does, on the scripts read once (`_scripts`).
+
+    `ScriptDirectory._upgrade_revs` is Alembic's private API, used here only (alembic
+    1.20, pinned in requirements.txt).
+    """
+    scripts = _scripts(script_location)
+
+    def steps(current: Any, _context: Any) -> Any:
+        return scripts._upgrade_revs(revision, current)
+
+    config = alembic_config(connection, script_location)
+    with EnvironmentContext(config, scripts, fn=steps, destination_rev=revision):
+        scripts.run_env()
 
 
 def downgrade(
