@@ -81,7 +81,7 @@ def test_a_table_rebuild_keeps_the_rows_that_refer_to_it(app, shop, engine, clie
     location = scripts(
         "Add a check to promo_code",
         """
-        with op.batch_alter_table("promo_code", recreate="always") as batch:
+        with op.batch_alter_table("promo_code") as batch:
             batch.create_check_constraint("code_not_empty", "length(code) > 0")
         """,
     )
