@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, appcontext_pushed, current_app
+from flask import Blueprint, Flask, appcontext_pushed
 
 PROMO_TABLE_PREFIX = "promo_"
 
@@ -54,18 +54,28 @@ def install(app: Flask, api: Blueprint) -> None:
         csrf.exempt(api)
     else:
         # A CSRFProtect set up later checks in a before_request function added after
-        # this one: this one runs first and exempts the API in time.
-        app.before_request(lambda: _exempt_from_csrf(api))
+        # this one: this one runs first and exempts the API in time. Nothing can be set
+        # up once the app has served a request, so after the first one it only returns.
+        app.before_request(_exempting_from_later_csrf(app, api))
     if not _filter_host_migrations(app) and "flask_migrate" in sys.modules:
         # Flask-Migrate reads its configure_args when a `flask db` command runs, inside
         # an application context: the first context after it is set up adds the filter.
         appcontext_pushed.connect(_on_app_context, sender=app)
 
 
-def _exempt_from_csrf(api: Blueprint) -> None:
-    csrf = current_app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(api)
+def _exempting_from_later_csrf(app: Flask, api: Blueprint) -> Callable[[], None]:
+    done = False
+
+    def exempt_promo_api_from_csrf() -> None:
+        nonlocal done
+        if done:
+            return
+        csrf = app.extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(api)
+        done = True
+
+    return exempt_promo_api_from_csrf
 
 
 def _on_app_context(app: Flask, **_extra: Any) -> None:
