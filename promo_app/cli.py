@@ -39,9 +39,12 @@ promo_cli.add_command(db_cli)
 
 
 def command(*args: Any, upgrade: bool = False, **kwargs: Any) -> Callable:
-    """Declare a `promo` command that works on tables at the head revision (with
-    `upgrade`, it brings them there first; otherwise it asks for `promo db upgrade`) and
-    reports domain errors as a short message (exit status 1) rather than a traceback."""
+    """Declare a `promo` command that works on tables at the head revision and reports
+    domain errors as a short message (exit status 1) rather than a traceback.
+
+    An empty database gets the tables; tables at an older revision are upgraded first
+    with `upgrade`, otherwise the command asks for `promo db upgrade` and changes nothing.
+    """
 
     def decorate(function: Callable) -> Callable:
         @wraps(function)

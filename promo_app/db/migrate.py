@@ -101,16 +101,21 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def require_head(engine: Engine) -> None:
-    """Refuse to go on unless the promo tables are at the head revision."""
+    """Refuse to go on unless the promo tables are at the head revision; an empty database
+    (no promo table at all: nothing to lose) gets them, at the head."""
     with engine.connect() as connection:
         revision = current_revision(connection)
+        empty = revision is None and not has_promo_tables(connection)
     head = head_revision()
     if revision == head:
         return
+    if empty:
+        upgrade(engine)
+        return
     if revision is None:
         raise MigrationError(
-            "The promo tables are not at a revision yet: run `flask promo init-db` "
-            "(the same as `flask promo db upgrade`) first."
+            "The promo tables were made before migrations (promo_app 0.1.0): run "
+            "`flask promo db upgrade` first (it keeps every row)."
         )
     raise MigrationError(
         f"The promo tables are at revision {revision}, this version of promo_app needs "

@@ -210,7 +210,21 @@ def test_promo_tables_of_another_shape_are_refused_and_left_alone(empty_app):
         assert inspect(engine).get_table_names() == ["promo_code"]
 
 
-def test_other_commands_ask_for_an_upgrade_first(empty_app):
-    result = empty_app.test_cli_runner().invoke(args=["promo", "create-program", "Welcome"])
+def test_other_commands_ask_for_an_upgrade_first(database_url, request):
+    load_dump(database_url, selected_backend(request.config))
+    before = every_row(database_url)
+    app = make_app(database_url)
+    result = app.test_cli_runner().invoke(args=["promo", "create-program", "Autumn"])
     assert result.exit_code == 1
-    assert "flask promo init-db" in result.output and "Traceback" not in result.output
+    assert "run `flask promo db upgrade` first" in result.output
+    assert "Traceback" not in result.output
+    assert every_row(database_url) == before
+    with app.app_context():
+        app.extensions["promo"].engine.dispose()
+
+
+def test_a_command_on_an_empty_database_makes_the_tables_at_the_head(empty_app):
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["promo", "create-program", "Welcome"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["promo", "db", "current"]).output.strip() == "0001 (head)"
