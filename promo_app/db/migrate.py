@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ServiceError
@@ -185,6 +185,22 @@ def downgrade(
         return current_revision(connection)
 
 
+# A key of PostgreSQL's advisory locks for our migrations (any constant; "promo" in ASCII).
+_ADVISORY_LOCK_KEY = 0x70726F6D6F
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Hold a lock to the commit, so that a second upgrade at the same time (two app
+    servers starting) waits for the first, then finds its work done."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # The promo engine says BEGIN IMMEDIATE (the write lock) before a statement that
+        # may write: this one, which itself changes nothing.
+        connection.exec_driver_sql("SAVEPOINT promo_migrate")
+        connection.exec_driver_sql("RELEASE promo_migrate")
+
+
 @contextmanager
 def _migrating(engine: Engine) -> Iterator[Connection]:
     """Give one connection in one transaction; commit if the block ends well.
@@ -203,6 +219,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             connection.commit()
         try:
             with connection.begin():
+                _one_at_a_time(connection)
                 try:
                     yield connection
                 except CommandError as error:

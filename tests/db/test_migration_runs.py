@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from promo_app.db.migrate import (
     upgrade,
 )
 from promo_app.models import Attachment, PromoCode
+
+from .test_migrations import make_app
 
 REVISION = '''
 """{doc}"""
@@ -126,3 +129,31 @@ def test_autogenerate_needs_a_database_at_the_head(engine, scripts):
     location = scripts("Already there", "pass")
     with pytest.raises(MigrationError, match="Upgrade the database to the head 0002"):
         new_revision(engine, "next", script_location=location)
+
+
+def test_two_upgrades_at_once_run_one_after_the_other(database_url):
+    apps = [make_app(database_url) for _ in range(2)]
+    start = threading.Barrier(2)
+    reports, failures = [], []
+
+    def run(app):
+        with app.app_context():
+            start.wait()
+            try:
+                reports.append(upgrade(app.extensions["promo"].engine))
+            except Exception as error:  # reported below, with the other thread's result
+                failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for app in apps:
+        with app.app_context():
+            app.extensions["promo"].engine.dispose()
+    assert failures == []
+    assert sorted((report.before or "", report.after) for report in reports) == [
+        ("", "0001"),
+        ("0001", "0001"),
+    ]
