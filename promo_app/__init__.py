@@ -19,7 +19,10 @@ from .standalone import (
     _SessionsSignedByOneSerializer,
 )
 
-__all__ = ["PromoCodes", "create_app"]
+__all__ = ["PromoCodes", "__version__", "create_app"]
+
+# The release (pyproject.toml reads it; CHANGELOG.md says what each one changed).
+__version__ = "0.2.0"
 
 DEFAULT_CONFIG = {
     "DATABASE_URL": "sqlite:///promo.db",  # relative SQLite paths live in the instance folder

@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from . import demo
 from .admins import AdminUserError, set_admin_user
 from .codes import get_program
+from .db.migrate import require_head
+from .db_cli import db_cli, describe, upgrade_to_head
 from .errors import PromoError, ServiceError
 from .generating.patterns import ALPHABETS, DEFAULT_ALPHABET, MIN_BITS, Pattern
 from .generating.writing import generate_codes
@@ -35,18 +37,25 @@ from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
 promo_cli = AppGroup("promo", help="Manage the promo code service.")
+promo_cli.add_command(db_cli)
 
 
-def command(*args: Any, **kwargs: Any) -> Callable:
-    """Declare a `promo` command that works on an up-to-date schema and reports domain
-    errors as a short message (exit status 1) rather than a traceback."""
+def command(*args: Any, upgrade: bool = False, **kwargs: Any) -> Callable:
+    """Declare a `promo` command that works on tables at the head revision and reports
+    domain errors as a short message (exit status 1) rather than a traceback.
+
+    An empty database gets the tables; tables at an older revision are upgraded first
+    with `upgrade`, otherwise the command asks for `promo db upgrade` and changes nothing.
+    """
 
     def decorate(function: Callable) -> Callable:
         @wraps(function)
         def run(*a: Any, **kw: Any) -> Any:
             try:
-                current_promo().create_all(promo_session())
-                promo_session().commit()
+                if upgrade:
+                    upgrade_to_head()
+                else:
+                    require_head(current_promo().engine)
                 return function(*a, **kw)
             except (ServiceError, IntegrityError) as error:
                 promo_session().rollback()
@@ -72,10 +81,10 @@ def one_line(error: ServiceError | IntegrityError) -> str:
     return str(error)
 
 
-@command("init-db")
+@promo_cli.command("init-db")
 def init_db() -> None:
-    """Create the promo tables (those that exist are left as they are)."""
-    click.echo(f"Promo tables are ready in {current_promo().engine.url.render_as_string()}.")
+    """Bring the promo tables to the head revision (the same as `promo db upgrade`)."""
+    click.echo(describe(upgrade_to_head()))
 
 
 @command("create-database")
@@ -244,7 +253,7 @@ def parse_expiry_option(text: str | None) -> datetime | None:
 def copy_data_command(source_url: str, target_url: str, batch_size: int, force: bool) -> None:
     """Copy every promo table from SOURCE_URL to TARGET_URL (e.g. SQLite to PostgreSQL).
 
-    The target gets the promo tables if it lacks them; ids are kept. Stop the app first:
+    The target is brought to the head revision first; ids are kept. Stop the app first:
     rows written to the source during the copy may be missed.
     """
     source, target = open_source_engine(source_url), open_engine(target_url)
@@ -270,7 +279,7 @@ def copy_data_command(source_url: str, target_url: str, batch_size: int, force: 
     click.echo(f"Copied {sum(report.rows.values())} rows.")
 
 
-@command("demo")
+@command("demo", upgrade=True)
 @click.option("--server", default="http://127.0.0.1:5000", help="Where the service will run.")
 def demo_command(server: str) -> None:
     """Create a demo shop on first run; print a curl command that attaches a code."""

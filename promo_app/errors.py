@@ -123,3 +123,13 @@ class TooManyRequests(PromoError):
 class InternalError(PromoError):
     error = 500
     error_text = "Internal error"
+
+
+class HttpError(PromoError):
+    """An HTTP error raised around the API's views (by a host, say) with a status that
+    SPEC.md's table has no text for: it keeps its status and HTTP's phrase."""
+
+    def __init__(self, status: int, phrase: str) -> None:
+        self.error = status
+        self.error_text = phrase
+        super().__init__()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from . import host
+from . import host, host_extensions
 from .db import sqlite_lock
-from .db.binding import database_url, ensure_promo_engine, promo_connection
+from .db.binding import database_url, ensure_promo_engine
+from .db.migrate import UpgradeReport, upgrade
 from .host import HostProfiles, ProfileSpec
-from .models import BIND_KEY, PromoModel
+from .models import BIND_KEY
 from .state import DEFAULTS
 
 
@@ -63,6 +63,7 @@ class PromoCodes:
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
         app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
         app.cli.add_command(promo_cli)
+        host_extensions.install(app, api_bp)
 
     def attach(
         self, db_id: int, loyalty_id: int, profile: ProfileSpec, code: str | None = None
@@ -77,20 +78,8 @@ class PromoCodes:
         """The promo engine of the current app."""
         return self.db.engines[BIND_KEY]
 
-    def create_all(self, session: Session | None = None) -> None:
-        """Create the promo tables and indexes that do not exist yet (in the current app's
-        database); an index added in a later version is added to an existing table too.
-
-        Given a session, it does so in that session's transaction (the caller commits).
-        """
-        if session is None:
-            self._create_all(self.engine)
-        else:
-            self._create_all(promo_connection(session))
-
-    @staticmethod
-    def _create_all(bind) -> None:
-        PromoModel.metadata.create_all(bind)
-        for table in PromoModel.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(bind, checkfirst=True)
+    def create_all(self) -> UpgradeReport:
+        """Bring the promo tables of the current app's database to the head revision of
+        their migrations, creating them in an empty database and adopting those that
+        promo_app 0.1.0 made (docs/migrations.md). The same as `flask promo init-db`."""
+        return upgrade(self.engine)

@@ -27,13 +27,17 @@ DEFAULTS: dict[str, object] = {
     "PROMO_PROFILES_BATCH_MAX": 1_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
-    # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns
-    # True or False (the host's own login decides). None: the page's own sign-in, with admin
-    # users made by `flask promo create-admin`.
+    # The page ({prefix}/admin). Who may see it: a callable taking no arguments; exactly True
+    # lets the visitor in, anything else refuses (the host's own login decides). None: the
+    # page's own sign-in, with admin users made by `flask promo create-admin`.
     "PROMO_ADMIN_AUTHORIZE": None,
-    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor (the host's login URL; it gets
-    # ?next=<page URL>). None: a refusal is 403 Forbidden.
+    # With PROMO_ADMIN_AUTHORIZE: where to send a refused visitor who is not signed in (the
+    # host's login URL; it gets ?next=<page URL>). None: Flask-Login's login_view if the host
+    # has one, else 403. A signed-in visitor who is refused gets 403.
     "PROMO_ADMIN_LOGIN_URL": None,
+    # With PROMO_ADMIN_AUTHORIZE: a callable taking no arguments that answers a refused
+    # visitor itself (returns a response), instead of the login redirect or the 403 page.
+    "PROMO_ADMIN_REFUSE": None,
     # Largest file the page's upload form takes; larger ones are refused and change nothing.
     "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
     # The page warns when a personal program has fewer free codes than this.

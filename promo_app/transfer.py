@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from .db import sqlite_lock
 from .db.binding import database_url
+from .db.migrate import MigrationError, copyable_revision, upgrade
 from .errors import ServiceError
 from .models import PromoModel
 
@@ -75,7 +76,8 @@ def copy_data(
 ) -> CopyReport:
     """Copy every promo table from `source` to `target`, in one transaction on the target.
 
-    The target gets the promo tables if it lacks them. A target that already holds promo
+    The target is brought to the head revision first (creating the promo tables if it
+    lacks them); the source must be at the head too. A target that already holds promo
     rows is refused unless `replace`, which deletes them first. Rows are streamed in
     batches of `batch_size`, keeping their ids, so memory stays flat at any size; on
     PostgreSQL each id sequence is then moved past the largest copied id.
@@ -85,7 +87,13 @@ def copy_data(
     missing = [table.name for table in tables if table.name not in present]
     if len(missing) == len(tables):
         raise TransferError("The source database has no promo tables.")
-    PromoModel.metadata.create_all(target)
+    problem = copyable_revision(source)
+    if problem:
+        raise TransferError(problem)
+    try:
+        upgrade(target)
+    except MigrationError as error:
+        raise TransferError(str(error)) from None
     report = CopyReport()
     with source.connect() as reader, target.begin() as writer:
         if reader.dialect.name == "postgresql":

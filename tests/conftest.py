@@ -116,6 +116,16 @@ def database_url(request: pytest.FixtureRequest, templates: Templates, tmp_path)
 
 
 @pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """The URL of a database with no tables at all, on the run's database."""
+    if selected_backend(request.config) == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture
 def postgres_url(postgres_server: URL) -> Iterator[str]:
     """A second fresh database on PostgreSQL, whichever backend the run is on: empty, with
     no tables."""

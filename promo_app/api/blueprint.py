@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import (
+    AccessDenied,
+    HttpError,
+    IncorrectRequest,
     InternalError,
     NotAllowed,
     NotFound,
     PromoError,
     RequestTooLarge,
+    TooManyRequests,
+    UnsupportedContentType,
 )
 from ..state import promo_session
 from .envelope import envelope
@@ -18,10 +23,16 @@ from .params import limit_body
 
 bp = Blueprint("promo_api", __name__, url_prefix="/api/v1.1")
 
+# HTTP statuses that SPEC.md's table has one text for; others keep HTTP's own phrase.
 HTTP_ERRORS: dict[int, type[PromoError]] = {
+    400: IncorrectRequest,
+    403: AccessDenied,
     404: NotFound,
     405: NotAllowed,
     413: RequestTooLarge,
+    415: UnsupportedContentType,
+    429: TooManyRequests,
+    500: InternalError,
 }
 
 
@@ -44,7 +55,19 @@ def _promo_error(error: PromoError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    return error_response(api_error_for(error))
+    answer = api_error_for(error)
+    if not isinstance(answer, RequestTooLarge):
+        # Raised around the verb's view: by the host (its CSRFProtect, its own rules), an
+        # extension or Werkzeug. Logged, since the caller sees only the envelope.
+        current_app.logger.warning(
+            "The promo API answered %s %s to %s %s: %s",
+            answer.error,
+            answer.error_text,
+            request.method,
+            request.path,
+            error,
+        )
+    return error_response(answer)
 
 
 @bp.errorhandler(Exception)
@@ -54,5 +77,9 @@ def _unexpected_error(error: Exception):
 
 
 def api_error_for(error: HTTPException) -> PromoError:
-    """Map an HTTP error raised by Flask or Werkzeug to the API's own error."""
-    return HTTP_ERRORS.get(error.code or 500, InternalError)()
+    """Map an HTTP error raised by Flask, Werkzeug or the host to the API's own error of the
+    same status: SPEC.md's text where its table has one, else HTTP's phrase (a 400 stays a
+    400)."""
+    status = error.code or 500
+    known = HTTP_ERRORS.get(status)
+    return known() if known is not None else HttpError(status, error.name)

@@ -60,16 +60,41 @@ def _guard():
 
 
 def _host_decides(authorize):
-    """Embedded: the host's callable says yes or no; the page's own sign-in is not used."""
+    """Embedded: the host's callable lets a visitor in by returning exactly True (a truthy
+    response object refuses); the page's own sign-in is not used."""
     if request.endpoint == "promo_page.sign_in":
         abort(404)
-    if request.endpoint == "promo_page.static" or authorize():
+    if request.endpoint == "promo_page.static" or authorize() is True:
         return None
+    refuse = current_app.config["PROMO_ADMIN_REFUSE"]
+    if refuse is not None:
+        response = refuse()
+        if response is None:
+            abort(403)
+        return response
+    if _signed_in_to_host() is True:
+        abort(403, description=REFUSED_SIGNED_IN)
     login_url = current_app.config["PROMO_ADMIN_LOGIN_URL"]
     if login_url:
         separator = "&" if "?" in login_url else "?"
         return redirect(f"{login_url}{separator}{urlencode({'next': _here()})}")
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None:
+        return login_manager.unauthorized()
     abort(403)
+
+
+REFUSED_SIGNED_IN = "You are signed in, but not allowed to use the promo codes page."
+
+
+def _signed_in_to_host() -> bool | None:
+    """Say whether the visitor is signed in to the host, where its Flask-Login can tell;
+    None where the host has no Flask-Login."""
+    if getattr(current_app, "login_manager", None) is None:
+        return None
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated)
 
 
 def _here() -> str:

@@ -792,10 +792,12 @@ def test_embedded_api_token_works_without_csrf(tmp_path):
 
 
 def test_create_all_adds_the_keyset_index_to_an_existing_database(app, engine):
+    # A database of an early 0.1.0: made by create_all before the index, no revision recorded.
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP INDEX ix_promo_code_program")
+        connection.exec_driver_sql("DROP TABLE promo_alembic_version")
     with app.app_context():
-        app.extensions["promo"].create_all()
+        assert app.extensions["promo"].create_all().adopted
     assert "ix_promo_code_program" in {
         index["name"] for index in inspect(engine).get_indexes("promo_code")
     }
