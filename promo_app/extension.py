@@ -53,11 +53,13 @@ class PromoCodes:
 
         from .api import bp as api_bp
         from .cli import promo_cli
+        from .health import bp as health_bp
         from .page import bp as page_bp
 
         prefix = app.config["PROMO_URL_PREFIX"].rstrip("/")
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
         app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
+        app.register_blueprint(health_bp, url_prefix=prefix or None)
         app.cli.add_command(promo_cli)
 
     @property
