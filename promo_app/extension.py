@@ -51,7 +51,7 @@ class PromoCodes:
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
         app.extensions["promo"] = self
 
-        from . import cli_inventory  # noqa: F401 (its commands join the promo group)
+        from . import cli_backup, cli_inventory  # noqa: F401 (their commands join the group)
         from .api import bp as api_bp
         from .cli import promo_cli
         from .health import bp as health_bp
