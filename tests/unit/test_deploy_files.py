@@ -99,3 +99,41 @@ def test_gunicorn_timeout_fits_the_largest_upload(monkeypatch, upload_bytes):
         assert read_timeout > settings["timeout"]
         body_limit = int(re.search(r"client_max_body_size (\d+)m;", nginx).group(1))
         assert body_limit * 1024 * 1024 > upload_bytes
+
+
+def test_promo_cli_runs_commands_with_the_services_settings(tmp_path):
+    if os.geteuid() != 0:
+        reason = "deploy/promo-cli switches user with runuser: root only"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: it must run)")
+        pytest.skip(reason)
+    example = (DEPLOY / "promo.env.example").read_text()
+    settings = example.replace(
+        "DATABASE_URL=sqlite:////var/lib/promo/promo.db",
+        f"DATABASE_URL=sqlite:///{tmp_path / 'service.db'}",
+    ).replace("#SECRET_KEY_FALLBACKS=", "SECRET_KEY_FALLBACKS=")
+    (tmp_path / "promo.env").write_text(settings)
+    environment = {
+        **os.environ,
+        "PROMO_ENV_FILE": str(tmp_path / "promo.env"),
+        "PROMO_HOME": str(ROOT),
+        "PROMO_VENV": sys.prefix,
+        "PROMO_USER": "root",
+        "PROMO_INSTANCE_PATH": str(tmp_path / "state"),
+    }
+
+    def promo_cli(*args: str) -> str:
+        result = subprocess.run(
+            [str(DEPLOY / "promo-cli"), *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert promo_cli("create-program", "Night shift").strip().endswith("1")
+    assert '"name": "Night shift"' in promo_cli("list-programs", "--json")
+    assert (tmp_path / "service.db").exists()  # the env file's DATABASE_URL
+    assert not (tmp_path / "state" / "secret_key").exists()  # its SECRET_KEY, none made
