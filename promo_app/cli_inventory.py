@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from flask import current_app
 
 from . import inventory
+from .alerts import EMPTY, LOW, alert_line, pool_state
 from .cli import command
 from .codes import get_program
 from .profiles import get_database
@@ -62,6 +64,33 @@ listing(
 )
 listing("list-tokens", ["name", "databases", "created", "revoked"], inventory.list_tokens)
 listing("list-admins", ["name", "created"], inventory.list_admins)
+
+
+@command("stats")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if a program is low, 2 if one is empty, saying which (for cron and monitors).",
+)
+@json_option
+def stats(check: bool, as_json: bool) -> None:
+    """Show each program's codes, free and attached, and whether its pool runs low."""
+    threshold = current_app.config["PROMO_LOW_CODES_THRESHOLD"]
+    programs = inventory.program_counts(promo_session())
+    for program in programs:
+        program["pool"] = pool_state(program, threshold)
+    states = {program["pool"] for program in programs}
+    if check and not as_json:
+        alerts = [alert_line(row, threshold) for row in programs if row["pool"] != "ok"]
+        for line in alerts:
+            click.echo(line)
+        if not alerts:
+            click.echo(f"Every personal program has at least {threshold} free codes.")
+    else:
+        columns = ["loyalty_id", "name", "kind", "codes", "free", "attached", "pool"]
+        show(programs, as_json, columns)
+    if check and states & {EMPTY, LOW}:
+        raise click.exceptions.Exit(2 if EMPTY in states else 1)
 
 
 def confirm(question: str, yes: bool) -> None:

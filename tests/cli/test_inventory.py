@@ -172,3 +172,37 @@ def test_rename_program_and_set_expiry(runner, session, client, attached):
     assert run(runner, "set-expiry", str(attached.personal_id), "never").exit_code == 0
     status, _ = call(client, "attach", {**params, "loyalty_id": attached.personal_id})
     assert status == 200
+
+
+def stats(runner, *args: str):
+    return run(runner, "stats", *args)
+
+
+def test_stats_check_exits_2_when_a_program_is_empty_and_names_it(runner, attached):
+    result = stats(runner, "--check")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"LOW program {attached.personal_id} 'Welcome': 2 free codes left (threshold 100).",
+        f"EMPTY program {attached.empty_id} 'Empty': no free codes left; attach calls without a "
+        "code answer 'No promo codes available'.",
+    ]
+    pools = {row["name"]: row["pool"] for row in json.loads(stats(runner, "--json").output)}
+    assert pools == {"Welcome": "low", "Summer sale": "ok", "Empty": "empty"}
+
+
+def test_stats_check_exits_1_when_only_low_and_0_when_all_are_full(runner, app, client, attached):
+    assert run(runner, "delete-program", str(attached.empty_id), "--yes").exit_code == 0
+    result = stats(runner, "--check")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"LOW program {attached.personal_id} 'Welcome'")
+    app.config["PROMO_LOW_CODES_THRESHOLD"] = 2
+    result = stats(runner, "--check")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Every personal program has at least 2 free codes."
+    # One more attach takes the pool below the threshold: the next check says so.
+    params = {"token": attached.token, "db_id": attached.db_id, "email": "bob@example.com"}
+    assert call(client, "attach", {**params, "loyalty_id": attached.personal_id})[0] == 200
+    result = stats(runner, "--check")
+    assert result.exit_code == 1
+    assert "1 free codes left (threshold 2)" in result.output
