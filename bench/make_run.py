@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import wrk  # noqa: E402
+from run import wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = 400_000
@@ -38,8 +38,10 @@ def flask(environment: dict, *args: str) -> str:
 
 def serve(environment: dict, port: int, extra: list[str], log) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-        + ["--bind", f"127.0.0.1:{port}", *extra],
+        [
+            *(sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"),
+            *("--bind", f"127.0.0.1:{port}", *extra),
+        ],
         cwd=ROOT,
         env=environment,
         stdout=log,
