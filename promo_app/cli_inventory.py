@@ -43,27 +43,37 @@ def show(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
         )
 
 
-def listing(name: str, columns: list[str], rows: Callable) -> None:
-    @command(name)
+def listing(name: str, columns: list[str], rows: Callable, help: str) -> None:
+    @command(name, help=help)
     @json_option
     def run(as_json: bool) -> None:
         show(rows(promo_session()), as_json, columns)
-
-    run.__doc__ = rows.__doc__ or f"List the {name[5:]}."
 
 
 listing(
     "list-databases",
     ["db_id", "name", "custom_fields", "profiles", "created"],
     inventory.list_databases,
+    "List the databases: custom fields, number of profiles.",
 )
 listing(
     "list-programs",
     ["loyalty_id", "name", "kind", "codes", "free", "attached", "created"],
     inventory.program_counts,
+    "List the loyalty programs: codes, free codes, attached codes.",
 )
-listing("list-tokens", ["name", "databases", "created", "revoked"], inventory.list_tokens)
-listing("list-admins", ["name", "created"], inventory.list_admins)
+listing(
+    "list-tokens",
+    ["name", "databases", "created", "revoked"],
+    inventory.list_tokens,
+    "List the API tokens: databases (all, or which), created, revoked; never a secret.",
+)
+listing(
+    "list-admins",
+    ["name", "created"],
+    inventory.list_admins,
+    "List the admin users of the page.",
+)
 
 
 @command("stats")
