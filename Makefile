@@ -1,12 +1,13 @@
-# The commands of the README: `make run` serves on SQLite, `make test` runs the tests on SQLite
-# and then on PostgreSQL, `make bench` runs the benchmarks.
+# The commands of the README: `make run` serves on SQLite with gunicorn, `make test` runs the tests
+# on SQLite and then on PostgreSQL, `make bench` runs the benchmarks; `make dev` serves with Flask's
+# reloading development server.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgresql lint format bench clean
+.PHONY: run dev test test-sqlite test-postgresql lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,11 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
 
 run: $(VENV)/.run-deps
 	$(BIN)/flask --app wsgi promo demo --server http://$(HOST):$(PORT)
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
+dev: $(VENV)/.run-deps
+	$(BIN)/flask --app wsgi promo demo --server http://$(HOST):$(PORT)
+	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)
 
 # PostgreSQL: PROMO_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 # where it is not reachable those tests skip with a reason (under CI=true they fail).

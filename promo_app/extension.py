@@ -55,13 +55,16 @@ class PromoCodes:
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
         app.extensions["promo"] = self
 
+        from . import cli_backup, cli_inventory  # noqa: F401 (their commands join the group)
         from .api import bp as api_bp
         from .cli import promo_cli
+        from .health import bp as health_bp
         from .page import bp as page_bp
 
         prefix = app.config["PROMO_URL_PREFIX"].rstrip("/")
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
         app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
+        app.register_blueprint(health_bp, url_prefix=prefix or None)
         app.cli.add_command(promo_cli)
         host_extensions.install(app, api_bp)
 

@@ -24,6 +24,7 @@ except ImportError:  # Windows: waiting writers go unseen
 
 from ..models import PromoCode
 from .direct import before_direct_statements
+from .in_use import mark_in_use
 
 READ_ONLY = "promo_read_only"
 
@@ -41,6 +42,7 @@ def install(engine: Engine, busy_timeout_ms: int) -> None:
     if engine.dialect.name != "sqlite" or engine in _WAITING:
         return
     timeout = busy_timeout_ms / 1000
+    mark_in_use(engine, engine.url.database)
     waiting = _WAITING[engine] = WaitingWriters.for_database(engine.url.database)
 
     @event.listens_for(engine, "connect")

@@ -1,4 +1,8 @@
-"""A real gunicorn serving the standalone app, for tests that need several processes."""
+"""A real gunicorn serving the standalone app, for tests that need several processes.
+
+It reads the shipped gunicorn.conf.py (from the checkout) as `make run` does; its output (the
+access log too) goes to a file, since nobody reads a pipe while the test runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +35,14 @@ def gunicorn(database_url: str, workers: int = 4, **env: str) -> Iterator[str]:
         "SECRET_KEY": "test",
         **env,
     }
+    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--workers",
             str(workers),
             "--bind",
@@ -45,15 +53,15 @@ def gunicorn(database_url: str, workers: int = 4, **env: str) -> Iterator[str]:
         ],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stdout.read()}")
+                output.seek(0)
+                raise RuntimeError(f"gunicorn exited: {output.read()}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
@@ -69,4 +77,4 @@ def gunicorn(database_url: str, workers: int = 4, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stdout.close()
+        output.close()
