@@ -182,7 +182,12 @@ def gunicorn(
     log = open(OUT / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
         [
-            *(BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
+            *(
+                BIN / "gunicorn",
+                "--config",
+                str(Path(__file__).with_name("gunicorn_defaults.conf.py")),
+            ),
+            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
             *("--timeout", str(timeout), app_spec),
         ],
         cwd=checkout,
