@@ -91,7 +91,8 @@ def build_document(server_url: str, config: Mapping[str, Any]) -> dict[str, Any]
         ("ExportItem", ExportItemSchema),
     ):
         component = plugin.converter.schema2jsonschema(schema())
-        component["xml"] = {"name": "item"}
+        # `data` itself, or (for a list) each of the <data> elements repeated at the root.
+        component["xml"] = {"name": "data"}
         spec.components.schema(name, component=component)
     spec.components.schema("Errors", component=ERRORS_SCHEMA)
 
@@ -253,6 +254,7 @@ Every answer is one envelope, `{"data": ..., "error": <int>, "error_text": <str>
 XML `<xml><data>...</data><error>0</error><error_text>...</error_text></xml>`. The HTTP
 status equals `error`, except that 0 is 200. `error_text` values are stable. In XML,
 booleans are `true`/`false`, null and "" are empty elements, and a list that is `data`
-is repeated `<item>` elements. The answer's format is `format`, else an Accept header
-that prefers XML, else the body's kind, else JSON.
+is one `<data>` element per item, repeated at the root (an empty list is one `<data/>`).
+The answer's format is `format`, else an Accept header that prefers XML, else the body's
+kind, else JSON.
 """

@@ -236,6 +236,7 @@ class ExportAllSchema(VerbSchema):
 
 # Answers. These schemas only describe `data` for the OpenAPI document; the verbs build it.
 
+SET_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 TIME_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
 
 
@@ -288,9 +289,33 @@ class CodeStateSchema(Schema):
     is_expired = _flag("expire_date has passed")
     expired = _time("When the code expired (its expire_date, once that has passed)")
     expire_date = _time("When the code expires")
+    database_id = fields.Integer(
+        metadata={
+            "description": "Database ID of the profile holding the code (for a universal code, "
+            "the profile of its earliest attachment); absent when the code is attached to nobody"
+        }
+    )
+    profile_id = fields.String(
+        metadata={
+            "description": "Profile ID of that profile; absent when the code is attached to nobody",
+            "pattern": "^[0-9a-f]{24}$",
+        }
+    )
+
+
+def _time_if_set(description: str) -> fields.String:
+    return fields.String(
+        metadata={
+            "description": f"{description}: RFC 3339, UTC; absent when unset",
+            "pattern": SET_TIME_PATTERN,
+            "example": "2026-11-25T10:00:00Z",
+        },
+    )
 
 
 class ExportItemSchema(Schema):
     code = fields.String(required=True, metadata={"description": "Promo code"})
-    attached = _flag("Attached to at least one profile")
-    activated = _flag("Marked used")
+    attached = _time_if_set(
+        "When the code was attached; for a universal code, its earliest attachment that exists"
+    )
+    activated = _time_if_set("When the code was marked used")

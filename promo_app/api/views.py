@@ -31,6 +31,11 @@ MATCHING_EXAMPLE = {"db_id": 1, "matching": "email", "email": "john@example.com"
 CODE_STATE = ref("CodeState")
 
 
+def list_of(name: str) -> dict:
+    """`data` as a list: in XML one <data> element per item, repeated at the root."""
+    return {"type": "array", "items": ref(name), "xml": {"wrapped": False}}
+
+
 @verb(
     "attach",
     attach_schema,
@@ -75,7 +80,7 @@ def attach(connection, args):
     "`codes[i]`; codes past the limit are not looked at, only counted in "
     "`discarded_by_limit`. Sending the same list again is safe: its codes are "
     "reported as duplicates (409) and nothing changes.",
-    data={"type": "array", "items": ref("ImportItem"), "xml": {"wrapped": True}},
+    data=list_of("ImportItem"),
     errors=(errors.LoyaltyProgramNotFound,),
     example={"codes": ["CODE-1", "CODE-2"]},
     extra={
@@ -190,7 +195,7 @@ def detach(session, args):
     description="Streams every code of the program in the order of the codes, in flat memory "
     "whatever the program's size. Errors (token, program) are answered before the "
     "stream starts, as ordinary envelopes.",
-    data={"type": "array", "items": ref("ExportItem"), "xml": {"wrapped": True}},
+    data=list_of("ExportItem"),
     errors=(errors.LoyaltyProgramNotFound,),
 )
 def export_all(session, args):

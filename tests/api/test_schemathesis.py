@@ -102,11 +102,15 @@ def from_xml(value: Any, schema: dict, document: dict, name: str = "") -> Any:
             key: from_xml(item, properties.get(key, {}), document, key)
             for key, item in value.items()
         }
-    if "array" in types and isinstance(value, dict):
+    if "array" in types and isinstance(value, dict | list):
         item_schema = resolve(schema.get("items", {}), document)
         tag = item_schema.get("xml", {}).get("name", name)
-        items = value.get(tag, [])
-        items = items if isinstance(items, list) else [items]
+        if schema.get("xml", {}).get("wrapped"):
+            # <name><tag>…</tag><tag>…</tag></name>
+            value = value.get(tag, []) if isinstance(value, dict) else value
+        # Not wrapped: the elements are repeated in place (`data`: at the root); xmltodict
+        # reads several as a list and one as that item alone.
+        items = value if isinstance(value, list) else [value]
         return [from_xml(item, item_schema, document, tag) for item in items]
     if isinstance(value, str):
         if "integer" in types and value.lstrip("-").isdigit():
