@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .errors import (
+    AttachedToSeveralProfiles,
     CodeExpired,
     InvalidInput,
     LoyaltyProgramNotFound,
@@ -157,12 +158,17 @@ def update_code(
     session.flush()
 
 
-def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None:
+def detach_code(
+    session: Session, promo: PromoCode, profile: ProfileRef, *, refuse_shared: bool = False
+) -> None:
     """Remove `profile`'s attachment of `promo`; a personal code goes back to the pool.
 
     A personal code that goes back to the pool is unused again: its activation is cleared,
-    so that the next customer who draws it can use it.
+    so that the next customer who draws it can use it. With `refuse_shared` (the platform's
+    rule), a code attached to several profiles is refused and nothing changes.
     """
+    if refuse_shared and _holders(session, promo) > 1:
+        raise AttachedToSeveralProfiles()
     # One DELETE that says whether it removed the pair: of two concurrent detaches, the
     # second (on PostgreSQL it waits for the first's row lock) removes nothing and gets 409.
     removed = session.execute(
@@ -177,6 +183,12 @@ def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None
         promo.free = True
         promo.activated = None
     session.flush()
+
+
+def _holders(session: Session, promo: PromoCode) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.code_id == promo.id)
+    )
 
 
 def export_batches(

@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from . import compat
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine, promo_connection
 from .models import BIND_KEY, PromoModel
@@ -31,6 +32,9 @@ class PromoCodes:
             raise RuntimeError("PromoCodes is registered on this app already.")
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
+        deprecation = compat.check_setting(app.config)
+        if deprecation:
+            app.logger.warning(deprecation)
         url = (
             app.config["PROMO_DATABASE_URL"]
             or app.config.get("SQLALCHEMY_BINDS", {}).get(BIND_KEY)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flask import current_app
-from marshmallow import Schema, ValidationError
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 from sqlalchemy.engine import Connection
 
+from ..compat import is_strict
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError
 from ..state import current_promo, promo_session
@@ -50,12 +51,15 @@ class Verb:
     runs_on: RunsOn
     summary: str
     description: str
-    # The JSON Schema of `data` on success, and a setting that makes it null when true.
+    # The JSON Schema of `data` on success; under PROMO_COMPAT "altcraft" it is null where
+    # `strict_null_data` says so, as the platform answers.
     data: dict[str, Any]
     errors: tuple[type[PromoError], ...]
     example: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
-    null_data_setting: str | None = None
+    strict_null_data: bool = False
+    # Errors the verb gives only under PROMO_COMPAT "altcraft".
+    strict_errors: tuple[type[PromoError], ...] = ()
 
 
 VERBS: list[Verb] = []
@@ -72,7 +76,8 @@ def verb(
     errors: Iterable[type[PromoError]] = (),
     example: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-    null_data_setting: str | None = None,
+    strict_null_data: bool = False,
+    strict_errors: Iterable[type[PromoError]] = (),
     path: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
@@ -89,7 +94,8 @@ def verb(
         errors=tuple(errors),
         example=example or {},
         extra=extra or {},
-        null_data_setting=null_data_setting,
+        strict_null_data=strict_null_data,
+        strict_errors=tuple(strict_errors),
     )
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,6 +115,9 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
     The token is checked before anything else, so a caller without one learns nothing
     about the parameters a verb takes. Returns the parameters with `api_token` added.
     The token is read on `connection`, or by default in the session's transaction.
+    Under PROMO_COMPAT "altcraft" unknown body parameters are ignored, as a generic client
+    of the platform may send the same ones on every call (the query string still takes
+    only `token` and `format`).
     """
     params = read_params()
     secret = params.get("token")
@@ -116,7 +125,7 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
         raise IncorrectRequest({"token": ["Not a valid string."]})
     token = authenticate(connection or promo_connection(promo_session()), secret)
     try:
-        args = schema.load(params)
+        args = schema.load(params, unknown=EXCLUDE if is_strict(current_app.config) else RAISE)
     except ValidationError as error:
         raise IncorrectRequest(flatten_errors(error.messages)) from None
     args["api_token"] = token
@@ -124,7 +133,7 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
 
 
 def _respond(declared: Verb, answer: Any):
-    if declared.null_data_setting and current_app.config[declared.null_data_setting]:
+    if declared.strict_null_data and is_strict(current_app.config):
         return envelope(None)
     if isinstance(answer, Answer):
         return envelope(answer.data, **answer.extra)

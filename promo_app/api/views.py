@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, url_for
 
 from .. import errors, verbs
+from ..compat import is_strict
 from .blueprint import bp
 from .openapi import build_document, ref
 from .schemas import (
@@ -46,7 +47,7 @@ def list_of(name: str) -> dict:
     "The profile is named by `matching` and its identifier, or by the first of "
     "profile_id, email, phone, field_name+field_value that is given.",
     data=ref("AttachData"),
-    null_data_setting="PROMO_ATTACH_NULL_DATA",
+    strict_null_data=True,
     errors=(
         errors.AccessDenied,
         errors.DatabaseNotFound,
@@ -93,11 +94,13 @@ def attach(connection, args):
     },
 )
 def import_(session, args):
+    platform = is_strict(current_app.config)
     result = verbs.import_(
         session,
         loyalty_id=args["loyalty_id"],
         codes_given=args["codes"],
         limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
+        outcomes=verbs.PLATFORM_IMPORT_OUTCOMES if platform else verbs.IMPORT_OUTCOMES,
     )
     return Answer(
         result.data,
@@ -129,6 +132,7 @@ def get(session, args):
     description="Sets `activated` to now. A code that is attached to no profile is refused; "
     "so is an expired one. Activating an activated code again changes nothing.",
     data=CODE_STATE,
+    strict_null_data=True,
     errors=(
         errors.LoyaltyProgramNotFound,
         errors.PromoCodeNotFound,
@@ -149,6 +153,7 @@ def activate(session, args):
     "(keeping an earlier time), false clears it; expire_date sets the expiry, and "
     '"" or null clears it.',
     data=CODE_STATE,
+    strict_null_data=True,
     errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
     example={"code": "CODE-1", "expire_date": "2030-12-31"},
 )
@@ -163,8 +168,11 @@ def update(session, args):
     summary="Detach a promo code from a profile",
     description="Removes that profile's attachment. A personal code becomes free again, its "
     "activation cleared, and can be drawn from the pool by attach without a code; "
-    "a universal code keeps its other profiles' attachments.",
+    "a universal code keeps its other profiles' attachments (under PROMO_COMPAT "
+    '"altcraft", as the platform does, a code held by several profiles is refused).',
     data=CODE_STATE,
+    strict_null_data=True,
+    strict_errors=(errors.AttachedToSeveralProfiles,),
     errors=(
         errors.AccessDenied,
         errors.DatabaseNotFound,
@@ -184,6 +192,7 @@ def detach(session, args):
         loyalty_id=args["loyalty_id"],
         profile_key=args["profile_key"],
         code=args["code"],
+        refuse_shared=is_strict(current_app.config),
     )
 
 
