@@ -6,18 +6,24 @@ from sqlalchemy.orm import Session
 
 from .errors import InvalidInput
 from .models import LoyaltyProgram
+from .profiles import get_database
 
 
 class ProgramNameError(InvalidInput):
     """A program name that cannot be used."""
 
 
-def create_program(session: Session, name: str, universal: bool) -> LoyaltyProgram:
-    """Add a loyalty program; the caller commits."""
+def create_program(
+    session: Session, name: str, universal: bool, db_id: int | None = None
+) -> LoyaltyProgram:
+    """Add a loyalty program, serving the customers of database `db_id` if given (tokens
+    limited to that database reach it); the caller commits."""
     name = name.strip()
     if not name or len(name) > 255:
         raise ProgramNameError("A program name has 1 to 255 characters.")
-    program = LoyaltyProgram(name=name, universal=universal)
+    if db_id is not None:
+        get_database(session, db_id)
+    program = LoyaltyProgram(name=name, universal=universal, db_id=db_id)
     session.add(program)
     session.flush()
     return program

@@ -41,6 +41,8 @@ COMMON_ERRORS: tuple[type[PromoError], ...] = (
     errors.IncorrectRequest,
     errors.TokenRequired,
     errors.InvalidToken,
+    # A token limited to databases, programs or reading (access.py), on every verb.
+    errors.AccessDenied,
     errors.RequestTooLarge,
     errors.UnsupportedContentType,
     errors.TooManyRequests,

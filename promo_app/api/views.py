@@ -118,6 +118,7 @@ def import_(session, args):
     summary="Describe a promo code",
     description="Answers the code's state: when it was added, attached, activated, and its expiry.",
     data=CODE_STATE,
+    writes=False,
     errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
     example={"code": "CODE-1"},
 )
@@ -205,6 +206,7 @@ def detach(session, args):
     "whatever the program's size. Errors (token, program) are answered before the "
     "stream starts, as ordinary envelopes.",
     data=list_of("ExportItem"),
+    writes=False,
     errors=(errors.LoyaltyProgramNotFound,),
 )
 def export_all(session, args):

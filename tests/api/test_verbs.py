@@ -160,13 +160,16 @@ def test_import_refuses_bad_parameters(client, shop, session, params, field):
     assert count_codes(session, shop.personal_id) == 3
 
 
-def test_a_token_limited_to_other_databases_may_use_program_verbs(client, shop):
+def test_a_token_limited_to_other_databases_cannot_use_this_shops_programs(client, shop, session):
+    # Issue 14: a program belongs to a database; a token of another shop reaches none of it
+    # (it used to be free to import into and read any program).
     params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "codes": ["LIM"]}
     status, body = call(client, "import", params)
-    assert (status, body["inserted"]) == (200, 1)
-    params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "code": "LIM"}
+    assert (status, body["error_text"]) == (403, "Access denied")
+    assert count_codes(session, shop.personal_id) == 3
+    params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "code": "FREE-1"}
     status, body = call(client, "get", params)
-    assert (status, body["data"]["code"]) == (200, "LIM")
+    assert (status, body["error_text"]) == (403, "Access denied")
 
 
 # get --------------------------------------------------------------------------------------
