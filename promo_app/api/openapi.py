@@ -235,6 +235,20 @@ PROFILE_MATCHING_RULES: dict[str, Any] = {
             "anyOf": [_given(n) for n in ("profile_id", "email", "phone")]
             + [_given("field_name", "field_value")]
         },
+        # profile_id's form is checked only when it is the identifier used: `matching` is
+        # profile_id, or not given (then a given profile_id comes first).
+        {
+            "if": {
+                "anyOf": [
+                    {"not": {"required": ["matching"]}},
+                    {
+                        "required": ["matching"],
+                        "properties": {"matching": {"enum": ["profile_id", None]}},
+                    },
+                ]
+            },
+            "then": {"properties": {"profile_id": {"pattern": "^[0-9a-f]{24}$"}}},
+        },
         {"if": _given("field_name"), "then": _given("field_value")},
         {"if": _given("field_value"), "then": _given("field_name")},
         *(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..times import parse_expire_date
 from ..verbs import IMPORT_OUTCOMES
 
 MAX_ID = 2**31 - 1
+PROFILE_ID = re.compile(r"[0-9a-f]{24}\Z")
 
 
 class IntParam(fields.Integer):
@@ -87,12 +89,11 @@ class ProfileMatchSchema(VerbSchema):
         allow_none=True,
         metadata={"description": "Profiles matching mode"},
     )
+    # Its form (24 lowercase hex characters) is checked only when it is the identifier
+    # used: with `matching` naming another, it is ignored (check_matching).
     profile_id = fields.String(
-        validate=validate.Regexp(
-            r"^[0-9a-f]{24}\Z", error="A profile_id is 24 lowercase hexadecimal characters."
-        ),
         allow_none=True,
-        metadata={"description": "Profile ID"},
+        metadata={"description": "Profile ID: 24 lowercase hexadecimal characters"},
     )
     email = fields.String(
         validate=validate.Length(min=1, max=320),
@@ -132,6 +133,12 @@ class ProfileMatchSchema(VerbSchema):
             raise ValidationError(
                 "Name the profile: profile_id, email, phone, or field_name with field_value.",
                 "matching",
+            )
+        if (mode or _first_identifier(data)) == "profile_id" and not PROFILE_ID.match(
+            data["profile_id"]
+        ):
+            raise ValidationError(
+                "A profile_id is 24 lowercase hexadecimal characters.", "profile_id"
             )
 
     @post_load

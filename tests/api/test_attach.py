@@ -203,6 +203,18 @@ def test_profile_matching(client, shop, identifiers, profile):
     assert body["data"]["profile_id"] == shop.profiles[profile]
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_profile_id_that_matching_ignores_is_not_checked(client, shop, fmt):
+    # The README: with `matching`, the other identifiers are ignored; a client that sends
+    # its own customer id as profile_id must not be refused (issue 14).
+    status, body = attach(
+        client, shop, fmt, matching="email", email="bob@example.com", profile_id="crm-42"
+    )
+    assert (status, body["data"]["profile_id"]) == (200, shop.profiles["bob"])
+    status, body = attach(client, shop, fmt, matching="profile_id", profile_id="crm-42")
+    assert (status, list(body["errors"])) == (400, ["profile_id"])
+
+
 def test_matching_by_profile_id(client, shop):
     status, body = attach(client, shop, matching="profile_id", profile_id=shop.profiles["bob"])
     assert (status, body["data"]["profile_id"]) == (200, shop.profiles["bob"])
