@@ -1,11 +1,12 @@
-"""Loyalty programs: making one (the page and the CLI both call it)."""
+"""Loyalty programs: making one (the page and the CLI both call it), for a database."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import InvalidInput
-from .models import LoyaltyProgram
+from .models import Database, LoyaltyProgram
 from .profiles import get_database
 
 
@@ -27,3 +28,11 @@ def create_program(
     session.add(program)
     session.flush()
     return program
+
+
+def databases(session: Session) -> list[tuple[int, str]]:
+    """The databases a new program may serve, as (db_id, name), oldest first."""
+    return [
+        tuple(row)
+        for row in session.execute(select(Database.id, Database.name).order_by(Database.id))
+    ]

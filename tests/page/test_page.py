@@ -277,6 +277,33 @@ def test_create_program_from_the_page(signed_in, session):
     assert "Created the loyalty program &#39;Summer&#39;" in shown.text
 
 
+def test_create_program_for_a_database_from_the_page(signed_in, session):
+    from promo_app.models import Database
+
+    session.add_all([Database(name="Shop A"), Database(name="Shop B")])
+    session.commit()
+    page = signed_in.get("/admin/")
+    assert "Shop B (db_id 2)" in page.text and "no database" in page.text
+    response = signed_in.post(
+        "/admin/",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "name": "B sale",
+            "kind": "personal",
+            "db_id": "2",
+        },
+    )
+    assert response.status_code == 302
+    program = session.scalar(select(LoyaltyProgram))
+    assert (program.name, program.db_id) == ("B sale", 2)
+    # A database that is not offered is refused, and nothing is made.
+    response = signed_in.post(
+        "/admin/", data={"csrf_token": csrf_token(page.text), "name": "X", "db_id": "99"}
+    )
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(LoyaltyProgram)) == 1
+
+
 def test_create_program_without_name_shows_the_form_again(signed_in, session):
     page = signed_in.get("/admin/")
     response = signed_in.post("/admin/", data={"csrf_token": csrf_token(page.text), "name": " "})
