@@ -110,7 +110,7 @@ def test_every_error_text_of_the_domain_appears_somewhere(document):
     domain = {cls.error_text for cls in PromoError.__subclasses__()}
     # Not found and Method not allowed answer paths that are not verbs, so no operation has them;
     # detach gives the last one only under PROMO_COMPAT "altcraft", whose document lists it
-    # (tests/api/test_platform_compat.py).
+    # (tests/api/test_platform_mode.py).
     assert domain - documented == {
         "Not found",
         "Method not allowed",
