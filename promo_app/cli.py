@@ -101,23 +101,52 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
 @command("create-program")
 @click.argument("name")
 @click.option("--universal", is_flag=True, help="Its codes may go to any number of profiles.")
-def create_program(name: str, universal: bool) -> None:
+@click.option(
+    "--db-id",
+    type=int,
+    default=None,
+    help="The database whose customers it serves: tokens limited to that database reach it.",
+)
+def create_program(name: str, universal: bool, db_id: int | None) -> None:
     """Create a loyalty program (a pool of codes); print its loyalty_id."""
-    program = make_program(promo_session(), name, universal)
+    program = make_program(promo_session(), name, universal, db_id)
     promo_session().commit()
     kind = "universal" if universal else "personal"
-    click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default.")
+    owner = f"database {db_id}" if db_id is not None else "no database (unrestricted tokens only)"
+    click.echo(f"Created loyalty program {name!r} for {owner}; its codes are {kind} by default.")
     click.echo(program.id)
 
 
 @command("create-token")
 @click.argument("name")
-@click.option("--db-id", "db_ids", type=int, multiple=True, help="Limit it to this database.")
-def create_token_command(name: str, db_ids: tuple[int, ...]) -> None:
+@click.option(
+    "--db-id",
+    "db_ids",
+    type=int,
+    multiple=True,
+    help="Limit it to this database and its programs (repeatable).",
+)
+@click.option(
+    "--loyalty-id",
+    "loyalty_ids",
+    type=int,
+    multiple=True,
+    help="Limit it to this loyalty program (repeatable).",
+)
+@click.option("--read-only", is_flag=True, help="It may only read: get and export_all.")
+def create_token_command(
+    name: str, db_ids: tuple[int, ...], loyalty_ids: tuple[int, ...], read_only: bool
+) -> None:
     """Create an API token; print it once (only its hash is stored)."""
-    secret = create_token(promo_session(), name, list(db_ids))
+    secret = create_token(
+        promo_session(), name, list(db_ids), loyalty_ids=list(loyalty_ids), read_only=read_only
+    )
     promo_session().commit()
     scope = f"databases {list(db_ids)}" if db_ids else "every database"
+    if loyalty_ids:
+        scope += f", programs {list(loyalty_ids)}"
+    if read_only:
+        scope += ", read only"
     click.echo(f"Created token {name!r} for {scope}. Keep it now: it is not shown again.")
     click.echo(secret)
 

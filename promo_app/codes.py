@@ -17,13 +17,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from .errors import (
+    AttachedToSeveralProfiles,
     CodeExpired,
     InvalidInput,
     LoyaltyProgramNotFound,
     NotAttached,
     PromoCodeNotFound,
 )
-from .models import Attachment, LoyaltyProgram, PromoCode
+from .models import Attachment, LoyaltyProgram, Profile, PromoCode
 from .profiles import ProfileRef
 from .times import rfc3339, utcnow
 
@@ -110,25 +111,35 @@ def code_state(session: Session, promo: PromoCode, now: datetime | None = None) 
     """Describe a code as the `get` verb answers it.
 
     `attached` is the time of the code's earliest attachment that still exists (for a
-    personal code its only one); `expired` is the expiry time once it has passed.
+    personal code its only one); `database_id` and `profile_id` name the profile of that
+    attachment, and are absent when the code is attached to nobody (as the platform
+    answers). `expired` is the expiry time once it has passed.
     """
     now = now or utcnow()
-    first_attached = session.scalar(
-        select(func.min(Attachment.attached)).where(Attachment.code_id == promo.id)
-    )
+    first = session.execute(
+        select(Attachment.attached, Profile.db_id, Profile.profile_id)
+        .join(Profile, Profile.id == Attachment.profile_pk)
+        .where(Attachment.code_id == promo.id)
+        .order_by(Attachment.attached, Attachment.id)
+        .limit(1)
+    ).first()
     expired = is_expired(promo, now)
-    return {
+    state = {
         "code": promo.code,
         "loyalty_id": promo.loyalty_id,
         "created": rfc3339(promo.created),
-        "is_attached": first_attached is not None,
-        "attached": rfc3339(first_attached),
+        "is_attached": first is not None,
+        "attached": rfc3339(first.attached if first else None),
         "is_activated": promo.activated is not None,
         "activated": rfc3339(promo.activated),
         "is_expired": expired,
         "expired": rfc3339(promo.expire_date) if expired else "",
         "expire_date": rfc3339(promo.expire_date),
     }
+    if first is not None:
+        state["database_id"] = first.db_id
+        state["profile_id"] = first.profile_id
+    return state
 
 
 def is_attached(session: Session, promo: PromoCode) -> bool:
@@ -178,12 +189,17 @@ def update_code(
     session.flush()
 
 
-def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None:
+def detach_code(
+    session: Session, promo: PromoCode, profile: ProfileRef, *, refuse_shared: bool = False
+) -> None:
     """Remove `profile`'s attachment of `promo`; a personal code goes back to the pool.
 
     A personal code that goes back to the pool is unused again: its activation is cleared,
-    so that the next customer who draws it can use it.
+    so that the next customer who draws it can use it. With `refuse_shared` (the platform's
+    rule), a code attached to several profiles is refused and nothing changes.
     """
+    if refuse_shared and _holders(session, promo) > 1:
+        raise AttachedToSeveralProfiles()
     # One DELETE that says whether it removed the pair: of two concurrent detaches, the
     # second (on PostgreSQL it waits for the first's row lock) removes nothing and gets 409.
     removed = session.execute(
@@ -200,20 +216,31 @@ def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None
     session.flush()
 
 
+def _holders(session: Session, promo: PromoCode) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.code_id == promo.id)
+    )
+
+
 def export_batches(
     session: Session, loyalty_id: int, batch_size: int = 2000
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield every code of the program `loyalty_id`, `{code, attached, activated}`, in batches.
+    """Yield every code of the program `loyalty_id`, `{code, attached?, activated?}`, in
+    batches: `attached` (the earliest attachment that exists) and `activated` are RFC 3339
+    times, present only when set, so a free code is `{code}` alone.
 
     Keyset paging in the order of the codes, on the (loyalty_id, code) unique index: each
     batch is one short index range read, whatever the program's size, so memory stays flat
     and the time per code stays the same from the first batch to the last.
     """
-    attached = (
-        select(Attachment.id).where(Attachment.code_id == PromoCode.id).exists().label("attached")
+    first_attached = (
+        select(func.min(Attachment.attached))
+        .where(Attachment.code_id == PromoCode.id)
+        .correlate(PromoCode)
+        .scalar_subquery()
     )
     query = (
-        select(PromoCode.code, attached, PromoCode.activated.is_not(None))
+        select(PromoCode.code, first_attached, PromoCode.activated)
         .where(PromoCode.loyalty_id == loyalty_id)
         .order_by(PromoCode.code)
         .limit(batch_size)
@@ -225,9 +252,16 @@ def export_batches(
         if not rows:
             return
         last_code = rows[-1][0]
-        yield [
-            {"code": code, "attached": bool(is_on), "activated": bool(used)}
-            for code, is_on, used in rows
-        ]
+        yield [export_item(code, attached, activated) for code, attached, activated in rows]
         if len(rows) < batch_size:
             return
+
+
+def export_item(code: str, attached: datetime | None, activated: datetime | None) -> dict[str, Any]:
+    """One item of export_all: the code, and its times where they are set."""
+    item: dict[str, Any] = {"code": code}
+    if attached is not None:
+        item["attached"] = rfc3339(attached)
+    if activated is not None:
+        item["activated"] = rfc3339(activated)
+    return item

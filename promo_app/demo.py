@@ -33,7 +33,7 @@ def ensure_demo(session: Session, server: str = "http://127.0.0.1:5000") -> list
     lines = []
     if session.scalar(select(func.count()).select_from(Database)) == 0:
         database = Database(name="Demo shop", custom_fields=[CustomField(name="card")])
-        program = LoyaltyProgram(name="Welcome 10% off", universal=False)
+        program = LoyaltyProgram(name="Welcome 10% off", universal=False, database=database)
         session.add_all([database, program])
         session.flush()
         for profile in DEMO_PROFILES:

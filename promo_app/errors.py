@@ -105,6 +105,13 @@ class NotAttached(PromoError):
     error_text = "Promo code is not attached"
 
 
+class AttachedToSeveralProfiles(PromoError):
+    """detach, under PROMO_COMPAT "altcraft": the code is held by more than one profile."""
+
+    error = 409
+    error_text = "Promo code is attached to several profiles"
+
+
 class RequestTooLarge(PromoError):
     error = 413
     error_text = "Request too large"

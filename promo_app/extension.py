@@ -6,7 +6,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 
-from . import host, host_extensions
+from . import compat, host, host_extensions
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine
 from .db.migrate import UpgradeReport, upgrade
@@ -35,6 +35,9 @@ class PromoCodes:
             raise RuntimeError("PromoCodes is registered on this app already.")
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
+        deprecation = compat.check_setting(app.config)
+        if deprecation:
+            app.logger.warning(deprecation)
         url = (
             app.config["PROMO_DATABASE_URL"]
             or app.config.get("SQLALCHEMY_BINDS", {}).get(BIND_KEY)

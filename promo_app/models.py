@@ -129,6 +129,11 @@ class LoyaltyProgram(PromoModel):
     # The default for codes created in this program: universal or personal.
     universal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The database whose customers it serves; a token limited to databases reaches only
+    # their programs. None: unassigned, reachable only by unrestricted tokens.
+    db_id: Mapped[int | None] = mapped_column(ForeignKey("promo_database.id", ondelete="SET NULL"))
+
+    database: Mapped[Database | None] = relationship()
 
 
 class PromoCode(PromoModel):
@@ -204,8 +209,11 @@ class ApiToken(PromoModel):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked: Mapped[datetime | None] = mapped_column(DateTime)
+    # A read-only token may call get and export_all only.
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     scopes: Mapped[list[TokenScope]] = relationship(cascade="all, delete-orphan")
+    program_scopes: Mapped[list[TokenProgramScope]] = relationship(cascade="all, delete-orphan")
 
 
 class TokenScope(PromoModel):
@@ -218,6 +226,20 @@ class TokenScope(PromoModel):
     )
     db_id: Mapped[int] = mapped_column(
         ForeignKey("promo_database.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TokenProgramScope(PromoModel):
+    """A loyalty program a token limited to programs may use; with none, every program
+    (that its databases allow)."""
+
+    __tablename__ = "promo_api_token_program"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_api_token.id", ondelete="CASCADE"), primary_key=True
+    )
+    loyalty_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE"), primary_key=True
     )
 
 

@@ -1,23 +1,38 @@
-"""Loyalty programs: making one (the page and the CLI both call it)."""
+"""Loyalty programs: making one (the page and the CLI both call it), for a database."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import InvalidInput
-from .models import LoyaltyProgram
+from .models import Database, LoyaltyProgram
+from .profiles import get_database
 
 
 class ProgramNameError(InvalidInput):
     """A program name that cannot be used."""
 
 
-def create_program(session: Session, name: str, universal: bool) -> LoyaltyProgram:
-    """Add a loyalty program; the caller commits."""
+def create_program(
+    session: Session, name: str, universal: bool, db_id: int | None = None
+) -> LoyaltyProgram:
+    """Add a loyalty program, serving the customers of database `db_id` if given (tokens
+    limited to that database reach it); the caller commits."""
     name = name.strip()
     if not name or len(name) > 255:
         raise ProgramNameError("A program name has 1 to 255 characters.")
-    program = LoyaltyProgram(name=name, universal=universal)
+    if db_id is not None:
+        get_database(session, db_id)
+    program = LoyaltyProgram(name=name, universal=universal, db_id=db_id)
     session.add(program)
     session.flush()
     return program
+
+
+def databases(session: Session) -> list[tuple[int, str]]:
+    """The databases a new program may serve, as (db_id, name), oldest first."""
+    return [
+        tuple(row)
+        for row in session.execute(select(Database.id, Database.name).order_by(Database.id))
+    ]

@@ -19,7 +19,11 @@ DEFAULTS: dict[str, object] = {
     "PROMO_DATABASE_URL": None,
     # Largest request body the API reads; larger ones get 413 Request too large.
     "PROMO_MAX_BODY_BYTES": 1024 * 1024,
-    # Answer a successful attach with data null, as the original API does.
+    # How closely answers follow the marketing platform's developer guide: "extended" (data
+    # that says what happened, unknown parameters refused) or "altcraft" (exactly what the
+    # platform prints; see compat.py and docs/api.md).
+    "PROMO_COMPAT": "extended",
+    # Deprecated alias: True means PROMO_COMPAT = "altcraft".
     "PROMO_ATTACH_NULL_DATA": False,
     # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
     "PROMO_IMPORT_MAX_CODES": 10_000,

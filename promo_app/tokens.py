@@ -11,8 +11,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .db.direct import DirectStatement
-from .errors import AccessDenied, IncorrectRequest, InvalidToken, TokenRequired
-from .models import ApiToken, TokenScope
+from .errors import (
+    AccessDenied,
+    IncorrectRequest,
+    InvalidToken,
+    LoyaltyProgramNotFound,
+    TokenRequired,
+)
+from .models import ApiToken, LoyaltyProgram, TokenProgramScope, TokenScope
 from .profiles import get_database
 from .times import utcnow
 
@@ -22,8 +28,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_token(session: Session, name: str, db_ids: list[int] | None = None) -> str:
-    """Create a token named `name`, limited to `db_ids` if given; return the secret."""
+def create_token(
+    session: Session,
+    name: str,
+    db_ids: list[int] | None = None,
+    *,
+    loyalty_ids: list[int] | None = None,
+    read_only: bool = False,
+) -> str:
+    """Create a token named `name`, limited to the databases `db_ids` and the programs
+    `loyalty_ids` if given, and to reading if `read_only`; return the secret."""
     name = name.strip()
     if not name or len(name) > 255:
         raise IncorrectRequest({"name": ["A token name has 1 to 255 characters."]})
@@ -31,9 +45,15 @@ def create_token(session: Session, name: str, db_ids: list[int] | None = None) -
         raise IncorrectRequest({"name": [f"A token named {name!r} exists already."]})
     for db_id in db_ids or []:
         get_database(session, db_id)
+    for loyalty_id in loyalty_ids or []:
+        if session.get(LoyaltyProgram, loyalty_id) is None:
+            raise LoyaltyProgramNotFound({"loyalty_id": [f"No loyalty program {loyalty_id}."]})
     secret = secrets.token_urlsafe(32)
-    token = ApiToken(name=name, token_hash=hash_token(secret))
+    token = ApiToken(name=name, token_hash=hash_token(secret), read_only=read_only)
     token.scopes = [TokenScope(db_id=db_id) for db_id in dict.fromkeys(db_ids or [])]
+    token.program_scopes = [
+        TokenProgramScope(loyalty_id=loyalty_id) for loyalty_id in dict.fromkeys(loyalty_ids or [])
+    ]
     session.add(token)
     return secret
 
@@ -48,18 +68,29 @@ def revoke_token(session: Session, name: str) -> ApiToken:
 
 @dataclass(frozen=True)
 class Grant:
-    """What a live token allows: the databases it is limited to (none listed: all of them)."""
+    """What a live token allows: the databases and the programs it is limited to (none
+    listed: all of them), and whether it may only read."""
 
     token_id: int
     db_ids: frozenset[int]
+    loyalty_ids: frozenset[int] = frozenset()
+    read_only: bool = False
+
+    @property
+    def unrestricted(self) -> bool:
+        return not (self.db_ids or self.loyalty_ids or self.read_only)
 
 
 def _token_query():
     """Build the token check once: the token and its scopes in one statement, bound per call."""
     tokens, scopes = ApiToken.__table__, TokenScope.__table__
+    programs = TokenProgramScope.__table__
+    joined = tokens.outerjoin(scopes, scopes.c.token_id == tokens.c.id).outerjoin(
+        programs, programs.c.token_id == tokens.c.id
+    )
     return (
-        select(tokens.c.id, scopes.c.db_id)
-        .select_from(tokens.outerjoin(scopes, scopes.c.token_id == tokens.c.id))
+        select(tokens.c.id, tokens.c.read_only, scopes.c.db_id, programs.c.loyalty_id)
+        .select_from(joined)
         .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked.is_(None))
     )
 
@@ -74,7 +105,12 @@ def authenticate(connection: Connection, secret: str | None) -> Grant:
     rows = _TOKEN_QUERY.rows(connection, {"token_hash": hash_token(secret)})
     if not rows:
         raise InvalidToken()
-    return Grant(rows[0][0], frozenset(db_id for _token, db_id in rows if db_id is not None))
+    return Grant(
+        rows[0][0],
+        frozenset(row[2] for row in rows if row[2] is not None),
+        frozenset(row[3] for row in rows if row[3] is not None),
+        bool(rows[0][1]),
+    )
 
 
 def check_database_access(grant: Grant, db_id: int) -> None:

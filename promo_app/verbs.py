@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -27,11 +27,27 @@ from .profiles.matching import find_profile_or_deleted
 from .times import utcnow
 from .tokens import Grant, check_database_access
 
-# What `import` says about each code: (error, error_text). Stable, as error_text is.
-IMPORTED = (0, "Successful operation")
-IMPORT_DUPLICATE = (409, "Promo code already exists")
-IMPORT_INVALID = (400, "Invalid promo code")
-IMPORT_OUTCOMES = (IMPORTED, IMPORT_DUPLICATE, IMPORT_INVALID)
+
+class ImportOutcomes(NamedTuple):
+    """What `import` says about each code: (error, error_text). Stable, as error_text is."""
+
+    imported: tuple[int, str]
+    duplicate: tuple[int, str]
+    invalid: tuple[int, str]
+
+
+IMPORT_OUTCOMES = ImportOutcomes(
+    imported=(0, "Successful operation"),
+    duplicate=(409, "Promo code already exists"),
+    invalid=(400, "Invalid promo code"),
+)
+# As the platform's developer guide prints them (PROMO_COMPAT "altcraft"); it shows no
+# invalid code, so that one is ours.
+PLATFORM_IMPORT_OUTCOMES = ImportOutcomes(
+    imported=(0, ""),
+    duplicate=(500, "Promocode duplicated"),
+    invalid=(400, "Invalid promo code"),
+)
 
 
 def attach(
@@ -79,10 +95,12 @@ def import_(
     loyalty_id: int,
     codes_given: list[str | None],
     limit: int,
+    outcomes: ImportOutcomes = IMPORT_OUTCOMES,
 ) -> ImportResult:
     """Add the first `limit` codes to the program; say for each what became of it.
 
-    `data[i]` is the outcome of `codes_given[i]`; codes past the limit are only counted.
+    `data[i]` is the outcome of `codes_given[i]`, in the words of `outcomes`; codes past
+    the limit are only counted.
     """
     program = get_program(session, loyalty_id)
     kept = codes_given[:limit]
@@ -93,11 +111,11 @@ def import_(
     for item in lines:
         outcome = problems.get(item.line)
         if outcome is None:
-            error, error_text = IMPORTED
+            error, error_text = outcomes.imported
         elif outcome == Outcome.DUPLICATED:
-            error, error_text = IMPORT_DUPLICATE
+            error, error_text = outcomes.duplicate
         else:
-            error, error_text = IMPORT_INVALID
+            error, error_text = outcomes.invalid
         data.append({"code": item.raw, "error": error, "error_text": error_text})
     return ImportResult(
         data=data,
@@ -142,18 +160,20 @@ def detach(
     loyalty_id: int,
     profile_key: ProfileKey,
     code: str,
+    refuse_shared: bool = False,
 ) -> dict[str, Any]:
     """Remove the attachment of `code` to the profile `profile_key` names; answer its state.
 
     A deleted profile's profile_id still finds it here: its codes stay taken until a
-    merchant detaches them on purpose.
+    merchant detaches them on purpose. With `refuse_shared`, a code attached to several
+    profiles is refused (the platform's rule).
     """
     check_database_access(token, db_id)
     connection = promo_connection(session)
     program = find_targets(connection, db_id, loyalty_id)
     profile = find_profile_or_deleted(connection, db_id, profile_key)
     promo = codes.get_code(session, program, code)
-    codes.detach_code(session, promo, profile)
+    codes.detach_code(session, promo, profile, refuse_shared=refuse_shared)
     return codes.code_state(session, promo)
 
 

@@ -45,8 +45,13 @@ ONLY_ON_SQLITE = ("sqlite_only", "db_independent")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out of a pass on another database the tests of SQLite's own behaviour, and those
-    that would run exactly as in the SQLite pass (no database, or a SQLite file of their own)."""
+    that would run exactly as in the SQLite pass (no database, or a SQLite file of their own);
+    leave out of the SQLite pass the tests of PostgreSQL's own behaviour."""
     if selected_backend(config) == "sqlite":
+        postgresql = [item for item in items if item.get_closest_marker("postgresql_only")]
+        if postgresql:
+            config.hook.pytest_deselected(items=postgresql)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
         return
 
     def sqlite_pass_only(item: pytest.Item) -> bool:

@@ -53,9 +53,10 @@ def build_shop(session: Session) -> Shop:
     """Fill an empty promo database with the shop; commit."""
     database = Database(name="Shop", custom_fields=[CustomField(name="card")])
     other = Database(name="Other shop")
-    personal = LoyaltyProgram(name="Welcome", universal=False)
-    universal = LoyaltyProgram(name="Summer sale", universal=True)
-    empty = LoyaltyProgram(name="Empty", universal=False)
+    # The shop's programs serve its database (a token limited to `other` reaches none).
+    personal = LoyaltyProgram(name="Welcome", universal=False, database=database)
+    universal = LoyaltyProgram(name="Summer sale", universal=True, database=database)
+    empty = LoyaltyProgram(name="Empty", universal=False, database=database)
     session.add_all([database, other, personal, universal, empty])
     session.flush()
     people = {

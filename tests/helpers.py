@@ -44,7 +44,8 @@ def parse_envelope(response) -> dict[str, Any]:
 def as_xml(value: Any) -> Any:
     """Write expected JSON `data` the way an XML answer reads back through xmltodict:
     text everywhere, booleans as true/false, "" and null as empty elements (None), and a
-    list as repeated <item> elements."""
+    list as repeated root <data> elements: xmltodict reads several as a list, one as that
+    item alone, and the empty list's one empty <data/> as None."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None or value == "":
@@ -55,5 +56,5 @@ def as_xml(value: Any) -> Any:
         if not value:
             return None
         items = [as_xml(item) for item in value]
-        return {"item": items if len(items) > 1 else items[0]}
+        return items if len(items) > 1 else items[0]
     return str(value)

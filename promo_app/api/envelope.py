@@ -1,7 +1,8 @@
 """Writing the answer: one envelope, ``{"data": ..., "error": <int>, "error_text": <str>}``,
 in JSON or in XML (root ``<xml>``). In XML a list inside ``data`` is repeated elements of its
-key; a list that is ``data`` itself is repeated ``<item>`` elements; ``errors`` is a list
-of ``<field name="db_id">message</field>`` elements, so any field name fits.
+key; a list that is ``data`` itself is one ``<data>`` element per item, repeated at the root
+as the platform writes it (an empty list is one empty ``<data/>``); ``errors`` is a list of
+``<field name="db_id">message</field>`` elements, so any field name fits.
 """
 
 import json
@@ -74,10 +75,15 @@ def to_xml(body: Mapping[str, Any], full_document: bool = True) -> str:
                 ]
             }
         elif key == "data" and isinstance(value, list):
-            root[key] = {"item": [xml_value(item) for item in value]} if value else None
+            root[key] = [xml_value(item) for item in value] if value else None
         else:
             root[key] = xml_value(value)
-    return xmltodict.unparse({"xml": root}, full_document=full_document)
+    text = xmltodict.unparse({"xml": root}, full_document=full_document)
+    if body.get("data") == []:
+        # An empty list is one empty <data/>; null data stays <data></data>, as the
+        # platform writes it. `data` comes first, so its element is the first one.
+        text = text.replace("<xml><data></data>", "<xml><data/>", 1)
+    return text
 
 
 def xml_value(value: Any) -> Any:
@@ -127,24 +133,27 @@ def _json_chunks(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
 def _xml_chunks(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     empty = "<data></data>"
     head, _, tail = to_xml({"data": None, "error": 0, "error_text": SUCCESS_TEXT}).partition(empty)
-    yield head + "<data>"
+    yield head
+    written = False
     for item in items:
         yield xml_item(item)
-    yield "</data>" + tail
+        written = True
+    yield tail if written else "<data/>" + tail
 
 
 def xml_item(item: Mapping[str, Any]) -> str:
-    """Write one <item> exactly as xmltodict does inside `to_xml`, but fast for a flat item.
+    """Write one root <data> item exactly as xmltodict does inside `to_xml`, but fast for a
+    flat item.
 
     A streamed export writes a million of these; xmltodict's SAX machinery costs about four
     times the time of this for items whose values are all scalars. Anything else goes the
     general way.
     """
-    parts = ["<item>"]
+    parts = ["<data>"]
     for key, value in item.items():
         if isinstance(value, Mapping | list | tuple) or not _XML_NAME.match(str(key)):
-            return xmltodict.unparse({"item": xml_value(item)}, full_document=False)
+            return xmltodict.unparse({"data": xml_value(item)}, full_document=False)
         text = xml_value(value)
         parts.append(f"<{key}>{'' if text is None else escape(text)}</{key}>")
-    parts.append("</item>")
+    parts.append("</data>")
     return "".join(parts)

@@ -16,8 +16,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from .. import errors
+from ..compat import is_strict
 from ..errors import PromoError
 from ..profiles import MATCHING_MODES
+from ..verbs import PLATFORM_IMPORT_OUTCOMES
 from .envelope import SUCCESS_TEXT
 from .schemas import (
     AttachDataSchema,
@@ -39,6 +41,8 @@ COMMON_ERRORS: tuple[type[PromoError], ...] = (
     errors.IncorrectRequest,
     errors.TokenRequired,
     errors.InvalidToken,
+    # A token limited to databases, programs or reading (access.py), on every verb.
+    errors.AccessDenied,
     errors.RequestTooLarge,
     errors.UnsupportedContentType,
     errors.TooManyRequests,
@@ -63,7 +67,8 @@ def custom_fields(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, An
 
 def build_document(server_url: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the OpenAPI document of the API served at `server_url`, with the app's
-    settings `config` (a verb's `data` is null where its setting says so)."""
+    settings `config`: it describes the answers of the PROMO_COMPAT mode they name."""
+    strict = is_strict(config)
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Promo code API",
@@ -90,23 +95,31 @@ def build_document(server_url: str, config: Mapping[str, Any]) -> dict[str, Any]
         ("CodeState", CodeStateSchema),
         ("ExportItem", ExportItemSchema),
     ):
-        component = plugin.converter.schema2jsonschema(schema())
-        component["xml"] = {"name": "item"}
+        component = copy.deepcopy(plugin.converter.schema2jsonschema(schema()))
+        # `data` itself, or (for a list) each of the <data> elements repeated at the root.
+        component["xml"] = {"name": "data"}
+        if name == "ImportItem" and strict:
+            outcomes = PLATFORM_IMPORT_OUTCOMES
+            component["properties"]["error"]["enum"] = [error for error, _ in outcomes]
+            component["properties"]["error_text"]["enum"] = [text for _, text in outcomes]
         spec.components.schema(name, component=component)
     spec.components.schema("Errors", component=ERRORS_SCHEMA)
 
     for verb in VERBS:
         request_name = f"{verb.name.title().replace('_', '')}Request"
-        spec.components.schema(request_name, component=request_schema(plugin, verb.schema))
-        null_data = bool(verb.null_data_setting and config.get(verb.null_data_setting))
-        spec.path(path=verb.path, operations={"post": operation(verb, null_data)})
+        component = request_schema(plugin, verb.schema, strict)
+        spec.components.schema(request_name, component=component)
+        spec.path(path=verb.path, operations={"post": operation(verb, strict)})
     document = spec.to_dict()
     document["security"] = [{}, {"bearerToken": []}, {"queryToken": []}]
     return document
 
 
-def request_schema(plugin: MarshmallowPlugin, schema: Schema) -> dict[str, Any]:
+def request_schema(plugin: MarshmallowPlugin, schema: Schema, strict: bool) -> dict[str, Any]:
     component = copy.deepcopy(plugin.converter.schema2jsonschema(schema))
+    if strict:
+        # Unknown body parameters are ignored under PROMO_COMPAT "altcraft".
+        component["additionalProperties"] = True
     if isinstance(schema, ProfileMatchSchema) and getattr(schema, "identifier_required", True):
         component.update(PROFILE_MATCHING_RULES)
     if isinstance(schema, UpdateSchema):
@@ -127,11 +140,11 @@ def request_schema(plugin: MarshmallowPlugin, schema: Schema) -> dict[str, Any]:
     return component
 
 
-def operation(verb: Verb, null_data: bool) -> dict[str, Any]:
+def operation(verb: Verb, strict: bool) -> dict[str, Any]:
     request = ref(f"{verb.name.title().replace('_', '')}Request")
-    responses = {"200": answer(verb, null_data)}
+    responses = {"200": answer(verb, verb.strict_null_data and strict)}
     by_status: dict[int, list[str]] = {}
-    for error in (*COMMON_ERRORS, *verb.errors):
+    for error in (*COMMON_ERRORS, *verb.errors, *(verb.strict_errors if strict else ())):
         texts = by_status.setdefault(error.error, [])
         if error.error_text not in texts:
             texts.append(error.error_text)
@@ -223,6 +236,20 @@ PROFILE_MATCHING_RULES: dict[str, Any] = {
             "anyOf": [_given(n) for n in ("profile_id", "email", "phone")]
             + [_given("field_name", "field_value")]
         },
+        # profile_id's form is checked only when it is the identifier used: `matching` is
+        # profile_id, or not given (then a given profile_id comes first).
+        {
+            "if": {
+                "anyOf": [
+                    {"not": {"required": ["matching"]}},
+                    {
+                        "required": ["matching"],
+                        "properties": {"matching": {"enum": ["profile_id", None]}},
+                    },
+                ]
+            },
+            "then": {"properties": {"profile_id": {"pattern": "^[0-9a-f]{24}$"}}},
+        },
         {"if": _given("field_name"), "then": _given("field_value")},
         {"if": _given("field_value"), "then": _given("field_name")},
         *(
@@ -254,6 +281,7 @@ Every answer is one envelope, `{"data": ..., "error": <int>, "error_text": <str>
 XML `<xml><data>...</data><error>0</error><error_text>...</error_text></xml>`. The HTTP
 status equals `error`, except that 0 is 200. `error_text` values are stable. In XML,
 booleans are `true`/`false`, null and "" are empty elements, and a list that is `data`
-is repeated `<item>` elements. The answer's format is `format`, else an Accept header
-that prefers XML, else the body's kind, else JSON.
+is one `<data>` element per item, repeated at the root (an empty list is one `<data/>`).
+The answer's format is `format`, else an Accept header that prefers XML, else the body's
+kind, else JSON.
 """

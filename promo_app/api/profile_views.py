@@ -176,6 +176,7 @@ def profiles_import_batch(connection, args):
     "profiles_get",
     ProfileGetSchema(),
     path="/profiles/get",
+    writes=False,
     runs_on="connection",
     summary="Describe a profile and the codes it holds",
     description="Answers the profile's identifiers, its custom fields and every code it "

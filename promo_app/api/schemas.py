@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..times import parse_expire_date
 from ..verbs import IMPORT_OUTCOMES
 
 MAX_ID = 2**31 - 1
+PROFILE_ID = re.compile(r"[0-9a-f]{24}\Z")
 
 
 class IntParam(fields.Integer):
@@ -87,12 +89,11 @@ class ProfileMatchSchema(VerbSchema):
         allow_none=True,
         metadata={"description": "Profiles matching mode"},
     )
+    # Its form (24 lowercase hex characters) is checked only when it is the identifier
+    # used: with `matching` naming another, it is ignored (check_matching).
     profile_id = fields.String(
-        validate=validate.Regexp(
-            r"^[0-9a-f]{24}\Z", error="A profile_id is 24 lowercase hexadecimal characters."
-        ),
         allow_none=True,
-        metadata={"description": "Profile ID"},
+        metadata={"description": "Profile ID: 24 lowercase hexadecimal characters"},
     )
     email = fields.String(
         validate=validate.Length(min=1, max=320),
@@ -132,6 +133,12 @@ class ProfileMatchSchema(VerbSchema):
             raise ValidationError(
                 "Name the profile: profile_id, email, phone, or field_name with field_value.",
                 "matching",
+            )
+        if (mode or _first_identifier(data)) == "profile_id" and not PROFILE_ID.match(
+            data["profile_id"]
+        ):
+            raise ValidationError(
+                "A profile_id is 24 lowercase hexadecimal characters.", "profile_id"
             )
 
     @post_load
@@ -236,6 +243,7 @@ class ExportAllSchema(VerbSchema):
 
 # Answers. These schemas only describe `data` for the OpenAPI document; the verbs build it.
 
+SET_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 TIME_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
 
 
@@ -288,9 +296,33 @@ class CodeStateSchema(Schema):
     is_expired = _flag("expire_date has passed")
     expired = _time("When the code expired (its expire_date, once that has passed)")
     expire_date = _time("When the code expires")
+    database_id = fields.Integer(
+        metadata={
+            "description": "Database ID of the profile holding the code (for a universal code, "
+            "the profile of its earliest attachment); absent when the code is attached to nobody"
+        }
+    )
+    profile_id = fields.String(
+        metadata={
+            "description": "Profile ID of that profile; absent when the code is attached to nobody",
+            "pattern": "^[0-9a-f]{24}$",
+        }
+    )
+
+
+def _time_if_set(description: str) -> fields.String:
+    return fields.String(
+        metadata={
+            "description": f"{description}: RFC 3339, UTC; absent when unset",
+            "pattern": SET_TIME_PATTERN,
+            "example": "2026-11-25T10:00:00Z",
+        },
+    )
 
 
 class ExportItemSchema(Schema):
     code = fields.String(required=True, metadata={"description": "Promo code"})
-    attached = _flag("Attached to at least one profile")
-    activated = _flag("Marked used")
+    attached = _time_if_set(
+        "When the code was attached; for a universal code, its earliest attachment that exists"
+    )
+    activated = _time_if_set("When the code was marked used")

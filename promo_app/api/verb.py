@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flask import current_app
-from marshmallow import Schema, ValidationError
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..access import check_access
+from ..compat import is_strict
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError
 from ..state import current_promo, promo_session
@@ -51,12 +53,17 @@ class Verb:
     runs_on: RunsOn
     summary: str
     description: str
-    # The JSON Schema of `data` on success, and a setting that makes it null when true.
+    # The JSON Schema of `data` on success; under PROMO_COMPAT "altcraft" it is null where
+    # `strict_null_data` says so, as the platform answers.
     data: dict[str, Any]
     errors: tuple[type[PromoError], ...]
     example: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
-    null_data_setting: str | None = None
+    strict_null_data: bool = False
+    # Errors the verb gives only under PROMO_COMPAT "altcraft".
+    strict_errors: tuple[type[PromoError], ...] = ()
+    # Whether it changes anything: a read-only token may call only the verbs that do not.
+    writes: bool = True
 
 
 VERBS: list[Verb] = []
@@ -73,7 +80,9 @@ def verb(
     errors: Iterable[type[PromoError]] = (),
     example: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-    null_data_setting: str | None = None,
+    strict_null_data: bool = False,
+    strict_errors: Iterable[type[PromoError]] = (),
+    writes: bool = True,
     path: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
@@ -90,7 +99,9 @@ def verb(
         errors=tuple(errors),
         example=example or {},
         extra=extra or {},
-        null_data_setting=null_data_setting,
+        strict_null_data=strict_null_data,
+        strict_errors=tuple(strict_errors),
+        writes=writes,
     )
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,28 +115,42 @@ def verb(
     return register
 
 
-def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]:
-    """Read the request's parameters, check its token, then validate them with `schema`.
+def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]:
+    """Read the request's parameters, check its token, validate them with the verb's
+    schema, then check that the token may reach the program they name (access.py).
 
     The token is checked before anything else, so a caller without one learns nothing
-    about the parameters a verb takes. Returns the parameters with `api_token` added.
+    about the parameters a verb takes; what it may reach is decided before the verb
+    reads or writes anything. Returns the parameters with `api_token` added.
     The token is read on `connection`, or by default in the session's transaction.
+    Under PROMO_COMPAT "altcraft" unknown body parameters are ignored, as a generic client
+    of the platform may send the same ones on every call (the query string still takes
+    only `token` and `format`).
     """
     params = read_params()
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
-    token = authenticate(connection or promo_connection(promo_session()), secret)
+    connection = connection or promo_connection(promo_session())
+    token = authenticate(connection, secret)
+    unknown = EXCLUDE if is_strict(current_app.config) else RAISE
     try:
-        args = schema.load(params)
+        args = declared.schema.load(params, unknown=unknown)
     except ValidationError as error:
         raise IncorrectRequest(flatten_errors(error.messages)) from None
+    check_access(
+        connection,
+        token,
+        loyalty_id=args.get("loyalty_id"),
+        db_id=args.get("db_id"),
+        writes=declared.writes,
+    )
     args["api_token"] = token
     return args
 
 
 def _respond(declared: Verb, answer: Any):
-    if declared.null_data_setting and current_app.config[declared.null_data_setting]:
+    if declared.strict_null_data and is_strict(current_app.config):
         return envelope(None)
     if isinstance(answer, Answer):
         return envelope(answer.data, **answer.extra)
@@ -137,7 +162,7 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
         # A connection of its own, rolled back when it closes unless committed (on an
         # error too).
         with current_promo().engine.connect() as connection:
-            args = load(declared.schema, connection)
+            args = load(declared, connection)
             answer = handler(connection, args)
             connection.commit()
         return _respond(declared, answer)
@@ -147,7 +172,7 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
 
 def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
-        args = load(declared.schema)
+        args = load(declared)
         answer = handler(promo_session(), args)
         promo_session().commit()
         return _respond(declared, answer)
@@ -157,7 +182,7 @@ def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any
 
 def _on_snapshot(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
-        args = load(declared.schema)
+        args = load(declared)
         # The token was read in a transaction that, on SQLite, holds the write lock: end it.
         promo_session().commit()
         # Read the whole answer in one read-only transaction, a snapshot that blocks no

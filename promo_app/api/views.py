@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, url_for
 
 from .. import errors, verbs
+from ..compat import is_strict
 from .blueprint import bp
 from .generation import GENERATED_DATA, GenerateSchema
 from .openapi import build_document, ref
@@ -33,6 +34,11 @@ MATCHING_EXAMPLE = {"db_id": 1, "matching": "email", "email": "john@example.com"
 CODE_STATE = ref("CodeState")
 
 
+def list_of(name: str) -> dict:
+    """`data` as a list: in XML one <data> element per item, repeated at the root."""
+    return {"type": "array", "items": ref(name), "xml": {"wrapped": False}}
+
+
 @verb(
     "attach",
     attach_schema,
@@ -43,7 +49,7 @@ CODE_STATE = ref("CodeState")
     "The profile is named by `matching` and its identifier, or by the first of "
     "profile_id, email, phone, field_name+field_value that is given.",
     data=ref("AttachData"),
-    null_data_setting="PROMO_ATTACH_NULL_DATA",
+    strict_null_data=True,
     errors=(
         errors.AccessDenied,
         errors.DatabaseNotFound,
@@ -77,7 +83,7 @@ def attach(connection, args):
     "`codes[i]`; codes past the limit are not looked at, only counted in "
     "`discarded_by_limit`. Sending the same list again is safe: its codes are "
     "reported as duplicates (409) and nothing changes.",
-    data={"type": "array", "items": ref("ImportItem"), "xml": {"wrapped": True}},
+    data=list_of("ImportItem"),
     errors=(errors.LoyaltyProgramNotFound,),
     example={"codes": ["CODE-1", "CODE-2"]},
     extra={
@@ -90,11 +96,13 @@ def attach(connection, args):
     },
 )
 def import_(session, args):
+    platform = is_strict(current_app.config)
     result = verbs.import_(
         session,
         loyalty_id=args["loyalty_id"],
         codes_given=args["codes"],
         limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
+        outcomes=verbs.PLATFORM_IMPORT_OUTCOMES if platform else verbs.IMPORT_OUTCOMES,
     )
     return Answer(
         result.data,
@@ -112,6 +120,7 @@ def import_(session, args):
     summary="Describe a promo code",
     description="Answers the code's state: when it was added, attached, activated, and its expiry.",
     data=CODE_STATE,
+    writes=False,
     errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
     example={"code": "CODE-1"},
 )
@@ -126,6 +135,7 @@ def get(session, args):
     description="Sets `activated` to now. A code that is attached to no profile is refused; "
     "so is an expired one. Activating an activated code again changes nothing.",
     data=CODE_STATE,
+    strict_null_data=True,
     errors=(
         errors.LoyaltyProgramNotFound,
         errors.PromoCodeNotFound,
@@ -147,6 +157,7 @@ def activate(session, args):
     '"" or null clears it. A code the merchant voided cannot be changed (409 Promo code has '
     "expired).",
     data=CODE_STATE,
+    strict_null_data=True,
     errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound, errors.CodeExpired),
     example={"code": "CODE-1", "expire_date": "2030-12-31"},
 )
@@ -161,8 +172,11 @@ def update(session, args):
     summary="Detach a promo code from a profile",
     description="Removes that profile's attachment. A personal code becomes free again, its "
     "activation cleared, and can be drawn from the pool by attach without a code; "
-    "a universal code keeps its other profiles' attachments.",
+    "a universal code keeps its other profiles' attachments (under PROMO_COMPAT "
+    '"altcraft", as the platform does, a code held by several profiles is refused).',
     data=CODE_STATE,
+    strict_null_data=True,
+    strict_errors=(errors.AttachedToSeveralProfiles,),
     errors=(
         errors.AccessDenied,
         errors.DatabaseNotFound,
@@ -182,6 +196,7 @@ def detach(session, args):
         loyalty_id=args["loyalty_id"],
         profile_key=args["profile_key"],
         code=args["code"],
+        refuse_shared=is_strict(current_app.config),
     )
 
 
@@ -193,7 +208,8 @@ def detach(session, args):
     description="Streams every code of the program in the order of the codes, in flat memory "
     "whatever the program's size. Errors (token, program) are answered before the "
     "stream starts, as ordinary envelopes.",
-    data={"type": "array", "items": ref("ExportItem"), "xml": {"wrapped": True}},
+    data=list_of("ExportItem"),
+    writes=False,
     errors=(errors.LoyaltyProgramNotFound,),
 )
 def export_all(session, args):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, RadioField, SelectChoice, StringField
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -27,6 +27,8 @@ class ProgramForm(FlaskForm):
         ],
         default="personal",
     )
+    # Choices are the databases, set by the view; "" is none (unrestricted tokens only).
+    db_id = SelectField("Serves the customers of", choices=[], default="")
 
 
 class UploadForm(FlaskForm):

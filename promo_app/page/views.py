@@ -24,7 +24,7 @@ from ..db.binding import reading
 from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
-from ..programs import ProgramNameError, create_program
+from ..programs import ProgramNameError, create_program, databases
 from ..state import promo_session
 from ..times import rfc3339
 from .auth import SESSION_KEY, safe_next
@@ -85,9 +85,21 @@ def sign_out():
 @bp.route("/", methods=["GET", "POST"])
 def index():
     form = ProgramForm()
+    with reading(promo_session()):
+        choices = databases(promo_session())
+    form.db_id.choices = [("", "no database: only unrestricted tokens reach it")] + [
+        (str(db_id), f"{name} (db_id {db_id})") for db_id, name in choices
+    ]
+    if not form.is_submitted() and len(choices) == 1:
+        form.db_id.data = str(choices[0][0])  # one shop: its programs serve its database
     if form.validate_on_submit():
         try:
-            program = create_program(promo_session(), form.name.data, form.kind.data == "universal")
+            program = create_program(
+                promo_session(),
+                form.name.data,
+                form.kind.data == "universal",
+                int(form.db_id.data) if form.db_id.data else None,
+            )
         except ProgramNameError as error:
             form.name.errors.append(str(error))
         else:

@@ -203,6 +203,18 @@ def test_profile_matching(client, shop, identifiers, profile):
     assert body["data"]["profile_id"] == shop.profiles[profile]
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_profile_id_that_matching_ignores_is_not_checked(client, shop, fmt):
+    # The README: with `matching`, the other identifiers are ignored; a client that sends
+    # its own customer id as profile_id must not be refused (issue 14).
+    status, body = attach(
+        client, shop, fmt, matching="email", email="bob@example.com", profile_id="crm-42"
+    )
+    assert (status, body["data"]["profile_id"]) == (200, shop.profiles["bob"])
+    status, body = attach(client, shop, fmt, matching="profile_id", profile_id="crm-42")
+    assert (status, list(body["errors"])) == (400, ["profile_id"])
+
+
 def test_matching_by_profile_id(client, shop):
     status, body = attach(client, shop, matching="profile_id", profile_id=shop.profiles["bob"])
     assert (status, body["data"]["profile_id"]) == (200, shop.profiles["bob"])
@@ -314,8 +326,10 @@ def test_token_limited_to_other_database_is_access_denied(client, shop, session)
         db_id=shop.other_db_id,
         email="stranger@example.com",
     )
-    assert status == 200
-    assert attachments(session, body["data"]["code"]) == [shop.profiles["stranger"]]
+    # Its own database, but the program serves the shop's database (issue 14: it used to
+    # hand the shop's codes to the other database's customers).
+    assert (status, body["error_text"]) == (403, "Access denied")
+    assert attachments(session, "FREE-1") == []
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,8 @@ def test_healthz_is_503_and_names_a_missing_table(app, client, engine):
     assert response.json["checks"]["schema"] == "table promo_admin_user is missing"
 
 
-def test_healthz_is_503_on_a_fresh_database_before_init_db(database_url):
-    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+def test_healthz_is_503_on_a_fresh_database_before_init_db(empty_database_url):
+    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert "table promo_code is missing" in response.json["checks"]["schema"]
@@ -49,9 +49,8 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     assert "no such folder" not in response.get_data(as_text=True)
 
 
+@pytest.mark.postgresql_only
 def test_healthz_is_503_on_a_read_only_postgresql(app, client, database_url, engine):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a read-only PostgreSQL database: the PostgreSQL pass tests it")
     name = make_url(database_url).database
     with engine.begin() as connection:
         connection.exec_driver_sql(

@@ -110,7 +110,7 @@ def test_a_batch_in_xml_takes_one_data_element_a_profile(client, session, shop):
         client, shop, [{"email": "x1@example.com"}, {"email": "x2@example.com"}], fmt="xml"
     )
     assert status == 200
-    items = body["data"]["item"]
+    items = body["data"]  # one <data> element per item at the root
     assert [item["error"] for item in items] == ["0", "0"]
     assert count_profiles(session, email_key="x2@example.com") == 1
     status, body = batch(client, shop, {"email": "x3@example.com"}, fmt="xml")

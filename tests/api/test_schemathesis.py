@@ -28,6 +28,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Database
 from promo_app.profiles import add_profile
+from promo_app.tokens import create_token
 from tests.helpers import call
 
 not_a_server_error = schemathesis.checks.not_a_server_error
@@ -39,6 +40,7 @@ CHECKS = [
 ]
 XML_ANSWERS: list[str] = []
 STATUSES: list[tuple[str, int]] = []
+RESTRICTED_STATUSES: list[tuple[str, int]] = []
 # Values that exist in the test shop (see the `shop` fixture and `api_schema`).
 REAL_VALUES: dict[str, list[Any]] = {
     "loyalty_id": [1, 2, 3],
@@ -47,12 +49,13 @@ REAL_VALUES: dict[str, list[Any]] = {
     "codes": [["FREE-1", "NEW", " NEW ", ""]],
     "email": ["alice@example.com", "bob@example.com", "twin@example.com", "john@example.com"],
     "phone": ["+7 900 000-00-01", "+79000000002"],
+    "matching": ["email", "profile_id"],
     "field_name": ["card"],
     "field_value": ["1001", "7"],
     "activated": [True, False],
     "expire_date": ["2020-01-01", "2099-12-31T00:00:00Z", ""],
 }
-EXAMPLES = 50  # per verb and mode: 700 calls in all
+EXAMPLES = 50  # per verb, mode and token: 1,050 calls in all
 
 
 @schemathesis.deserializer("application/xml")
@@ -107,17 +110,15 @@ def from_xml(value: Any, schema: dict, document: dict, name: str = "") -> Any:
             if key not in read and resolve(prop, document).get("type") == "array":
                 read[key] = []
         return read
-    if "array" in types and isinstance(value, list):
-        # A list inside data: repeated elements of its name.
+    if "array" in types and isinstance(value, dict | list):
         item_schema = resolve(schema.get("items", {}), document)
-        return [from_xml(item, item_schema, document, name) for item in value]
-    if "array" in types and isinstance(value, dict):
-        item_schema = resolve(schema.get("items", {}), document)
-        if not schema.get("xml", {}).get("wrapped"):
-            return [from_xml(value, item_schema, document, name)]  # one repeated element
         tag = item_schema.get("xml", {}).get("name", name)
-        items = value.get(tag, [])
-        items = items if isinstance(items, list) else [items]
+        if schema.get("xml", {}).get("wrapped"):
+            # <name><tag>…</tag><tag>…</tag></name>
+            value = value.get(tag, []) if isinstance(value, dict) else value
+        # Not wrapped: the elements are repeated in place (`data`: at the root); xmltodict
+        # reads several as a list and one as that item alone.
+        items = value if isinstance(value, list) else [value]
         return [from_xml(item, item_schema, document, tag) for item in items]
     if isinstance(value, str):
         if "integer" in types and value.lstrip("-").isdigit():
@@ -146,9 +147,28 @@ def api_schema(app, shop, session):
     return schema
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.fixture
+def restricted_token(shop, session) -> str:
+    """A token limited to the shop's database (1, whose programs are 1-3): calls that name
+    database 2, or a program it does not own, are 403s the document lists."""
+    token = create_token(session, "restricted", [shop.db_id])
+    session.commit()
+    return token
+
+
+@pytest.mark.parametrize(
+    ("mode", "token_kind"),
+    [
+        (GenerationMode.POSITIVE, "unrestricted"),
+        (GenerationMode.NEGATIVE, "unrestricted"),
+        (GenerationMode.POSITIVE, "restricted"),
+    ],
+)
 @pytest.mark.parametrize("verb", VERBS + PROFILE_VERBS)
-def test_every_answer_matches_the_document(api_schema, shop, verb, mode):
+def test_every_answer_matches_the_document(
+    api_schema, shop, restricted_token, verb, mode, token_kind
+):
+    token = shop.token if token_kind == "unrestricted" else restricted_token
     path = f"/{verb}" if verb.startswith("profiles/") else f"/promocodes/{verb}"
     operation = api_schema[path]["POST"]
     # Bodies come in every type the document lists: JSON, XML and form.
@@ -166,13 +186,15 @@ def test_every_answer_matches_the_document(api_schema, shop, verb, mode):
         if isinstance(case.body, dict):
             # The shop's real token, so that calls reach past authentication, and now and
             # then the shop's real ids, codes and customers, so that they reach past 404.
-            case.body["token"] = shop.token
+            case.body["token"] = token
             real = {**REAL_VALUES, "profile_id": list(shop.profiles.values())}
             for name, values in real.items():
                 if name in case.body and data.draw(st.integers(0, 3)) > 0:
                     case.body[name] = data.draw(st.sampled_from(values))
         response = case.call_and_validate(checks=CHECKS)
         STATUSES.append((verb, response.status_code))
+        if token_kind == "restricted":
+            RESTRICTED_STATUSES.append((verb, response.status_code))
 
     call()
 
@@ -190,3 +212,6 @@ def test_the_property_test_reached_every_kind_of_answer():
     for verb in PROFILE_VERBS:
         assert {(verb, 200), (verb, 400)} <= seen, verb
     assert {("activate", 409), ("detach", 409)} <= seen
+    # The restricted token reached both sides of its limit.
+    restricted = {status for _verb, status in RESTRICTED_STATUSES}
+    assert {200, 403} <= restricted, sorted(Counter(RESTRICTED_STATUSES).items())

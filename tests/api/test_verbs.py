@@ -160,13 +160,16 @@ def test_import_refuses_bad_parameters(client, shop, session, params, field):
     assert count_codes(session, shop.personal_id) == 3
 
 
-def test_a_token_limited_to_other_databases_may_use_program_verbs(client, shop):
+def test_a_token_limited_to_other_databases_cannot_use_this_shops_programs(client, shop, session):
+    # Issue 14: a program belongs to a database; a token of another shop reaches none of it
+    # (it used to be free to import into and read any program).
     params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "codes": ["LIM"]}
     status, body = call(client, "import", params)
-    assert (status, body["inserted"]) == (200, 1)
-    params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "code": "LIM"}
+    assert (status, body["error_text"]) == (403, "Access denied")
+    assert count_codes(session, shop.personal_id) == 3
+    params = {"token": shop.limited_token, "loyalty_id": shop.personal_id, "code": "FREE-1"}
     status, body = call(client, "get", params)
-    assert (status, body["data"]["code"]) == (200, "LIM")
+    assert (status, body["error_text"]) == (403, "Access denied")
 
 
 # get --------------------------------------------------------------------------------------
@@ -206,6 +209,19 @@ def test_get_describes_an_attached_activated_expired_code(client, shop):
     assert data["is_activated"] and RFC3339.match(data["activated"])
     assert data["is_expired"] is True
     assert data["expired"] == data["expire_date"] == "2020-02-03T01:05:06Z"
+    # Who holds it, as the platform's get names it.
+    assert (data["database_id"], data["profile_id"]) == (shop.db_id, shop.profiles["alice"])
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_get_of_an_attached_code_names_its_database_and_profile(client, shop, fmt):
+    attach(client, shop, "FREE-2", "bob@example.com")
+    status, body = call(client, "get", params_for("get", shop, code="FREE-2"), fmt)
+    assert status == 200
+    expected = {"database_id": shop.db_id, "profile_id": shop.profiles["bob"]}
+    assert {key: body["data"][key] for key in expected} == (
+        as_xml(expected) if fmt == "xml" else expected
+    )
 
 
 def test_get_of_a_universal_code_gives_its_first_attachment(client, shop, session):
@@ -218,6 +234,9 @@ def test_get_of_a_universal_code_gives_its_first_attachment(client, shop, sessio
     assert status == 200
     assert body["data"]["is_attached"] is True
     assert body["data"]["attached"] == first.replace(microsecond=0).isoformat() + "Z"
+    # The first holder, the same attachment that `attached` reads.
+    assert body["data"]["profile_id"] == shop.profiles["alice"]
+    assert body["data"]["database_id"] == shop.db_id
 
 
 @pytest.mark.parametrize("verb", ["get", "activate", "update", "detach"])
@@ -355,6 +374,8 @@ def test_detached_personal_code_is_drawn_from_the_pool_again(client, shop, sessi
     status, body = call(client, "detach", params_for("detach", shop, code=drawn), fmt)
     assert status == 200, body
     assert body["data"]["is_attached"] in (False, "false")
+    # Attached to nobody: no holder to name.
+    assert "database_id" not in body["data"] and "profile_id" not in body["data"]
     row = code_row(session, shop.personal_id, drawn)
     assert row.free and row.activated is None
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
@@ -369,6 +390,7 @@ def test_detach_keeps_other_profiles_attachments_of_a_universal_code(client, sho
     status, body = call(client, "detach", params)
     assert status == 200
     assert body["data"]["is_attached"] is True
+    assert body["data"]["profile_id"] == shop.profiles["bob"]  # the one still holding it
     status, body = call(client, "detach", params)
     assert (status, body["error_text"]) == (409, "Promo code is not attached")
     assert session.scalar(select(func.count()).select_from(Attachment)) == 1
@@ -500,29 +522,41 @@ def test_every_verb_answers_only_post(client, verb):
 # export_all -------------------------------------------------------------------------------
 
 
-def expected_export(shop) -> list[dict]:
-    return [
-        {"code": "FREE-1", "attached": True, "activated": True},
-        {"code": "FREE-2", "attached": True, "activated": False},
-        {"code": "FREE-3", "attached": False, "activated": False},
-    ]
-
-
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_export_all_lists_every_code_exactly_as_the_envelope_would(client, shop, fmt):
     attach(client, shop, "FREE-1")
     attach(client, shop, "FREE-2", "bob@example.com")
-    assert call(client, "activate", params_for("activate", shop))[0] == 200
+    status, activated = call(client, "activate", params_for("activate", shop))
+    assert status == 200
+    times = {
+        code: call(client, "get", params_for("get", shop, code=code))[1]["data"]["attached"]
+        for code in ("FREE-1", "FREE-2")
+    }
     response = client.post(
         "/api/v1.1/promocodes/export_all", json=params_for("export_all", shop, format=fmt)
     )
     assert response.status_code == 200
-    envelope = {"data": expected_export(shop), "error": 0, "error_text": OK}
+    # Times are RFC 3339, present only when set: a free code is {code} alone (SPEC.md).
+    expected_items = [
+        {
+            "code": "FREE-1",
+            "attached": times["FREE-1"],
+            "activated": activated["data"]["activated"],
+        },
+        {"code": "FREE-2", "attached": times["FREE-2"]},
+        {"code": "FREE-3"},
+    ]
+    assert all(RFC3339.match(time) for time in times.values())
+    envelope = {"data": expected_items, "error": 0, "error_text": OK}
     expected = to_xml(envelope) if fmt == "xml" else to_json(envelope)
     assert response.get_data(as_text=True) == expected
     assert parse_envelope(response)["data"] == (
         as_xml(envelope["data"]) if fmt == "xml" else envelope["data"]
     )
+    if fmt == "xml":
+        # One <data> element per code at the root, as the platform writes lists.
+        assert response.get_data(as_text=True).count("<data>") == 3
+        assert "<item>" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -536,14 +570,16 @@ def test_export_all_of_an_empty_program(client, shop, fmt):
     assert (response.status_code, response.get_data(as_text=True)) == (200, expected)
 
 
-def test_export_all_of_a_universal_code_says_attached_once_anyone_holds_it(client, shop):
+def test_export_all_of_a_universal_code_gives_its_first_attachment_time(client, shop, session):
     attach(client, shop, "SUMMER", "bob@example.com", shop.universal_id)
+    attach(client, shop, "SUMMER", "alice@example.com", shop.universal_id)
+    first = session.scalar(select(func.min(Attachment.attached)))
     status, body = call(
         client, "export_all", params_for("export_all", shop, loyalty_id=shop.universal_id)
     )
     assert (status, body["data"]) == (
         200,
-        [{"code": "SUMMER", "attached": True, "activated": False}],
+        [{"code": "SUMMER", "attached": first.replace(microsecond=0).isoformat() + "Z"}],
     )
 
 

@@ -63,9 +63,12 @@ def every_row(url: str, columns: dict[str, list[str]] | None = None) -> dict[str
     engine = create_engine(url)
     try:
         inspector = inspect(engine)
+        there = set(inspector.get_table_names()) if columns is None else set(columns)
         rows = {}
         with engine.connect() as connection:
             for table in PromoModel.metadata.sorted_tables:
+                if table.name not in there:
+                    continue  # a table that a later revision adds
                 names = (columns or {}).get(table.name) or [
                     column["name"] for column in inspector.get_columns(table.name)
                 ]
@@ -82,9 +85,11 @@ def columns_of(url: str) -> dict[str, list[str]]:
     engine = create_engine(url)
     try:
         inspector = inspect(engine)
+        there = set(inspector.get_table_names())
         return {
             table.name: [column["name"] for column in inspector.get_columns(table.name)]
             for table in PromoModel.metadata.sorted_tables
+            if table.name in there
         }
     finally:
         engine.dispose()

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import create_engine, delete, func, inspect, select
 
-from promo_app import PromoCodes
+from promo_app import PromoCodes, create_app
+from promo_app.db.migrate import upgrade
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode
@@ -266,6 +267,33 @@ def test_create_program_from_the_page(signed_in, session):
     assert response.location == f"/admin/programs/{program.id}"
     shown = signed_in.get(response.location)
     assert "Created the loyalty program &#39;Summer&#39;" in shown.text
+
+
+def test_create_program_for_a_database_from_the_page(signed_in, session):
+    from promo_app.models import Database
+
+    session.add_all([Database(name="Shop A"), Database(name="Shop B")])
+    session.commit()
+    page = signed_in.get("/admin/")
+    assert "Shop B (db_id 2)" in page.text and "no database" in page.text
+    response = signed_in.post(
+        "/admin/",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "name": "B sale",
+            "kind": "personal",
+            "db_id": "2",
+        },
+    )
+    assert response.status_code == 302
+    program = session.scalar(select(LoyaltyProgram))
+    assert (program.name, program.db_id) == ("B sale", 2)
+    # A database that is not offered is refused, and nothing is made.
+    response = signed_in.post(
+        "/admin/", data={"csrf_token": csrf_token(page.text), "name": "X", "db_id": "99"}
+    )
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(LoyaltyProgram)) == 1
 
 
 def test_create_program_without_name_shows_the_form_again(signed_in, session):
@@ -791,16 +819,21 @@ def test_embedded_api_token_works_without_csrf(tmp_path):
     assert response.json["data"]["code"] == "ONE"
 
 
-def test_create_all_adds_the_keyset_index_to_an_existing_database(app, engine):
+def test_create_all_adds_the_keyset_index_to_an_existing_database(empty_database_url):
     # A database of an early 0.1.0: made by create_all before the index, no revision recorded.
+    engine = create_engine(empty_database_url)
+    upgrade(engine, "0001")
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP INDEX ix_promo_code_program")
         connection.exec_driver_sql("DROP TABLE promo_alembic_version")
-    with app.app_context():
-        assert app.extensions["promo"].create_all().adopted
+    old = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with old.app_context():
+        assert old.extensions["promo"].create_all().adopted
+        old.extensions["promo"].engine.dispose()
     assert "ix_promo_code_program" in {
         index["name"] for index in inspect(engine).get_indexes("promo_code")
     }
+    engine.dispose()
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": False}])
