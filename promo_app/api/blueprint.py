@@ -44,7 +44,16 @@ def _promo_error(error: PromoError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    return error_response(api_error_for(error))
+    return http_error_response(error)
+
+
+def http_error_response(error: HTTPException):
+    """Answer an HTTP error of Flask or Werkzeug in the envelope, keeping its `Allow`."""
+    response = error_response(api_error_for(error))
+    allow = dict(error.get_headers()).get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    return response
 
 
 @bp.errorhandler(Exception)

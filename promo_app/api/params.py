@@ -19,8 +19,22 @@ FORM_TYPES = {"application/x-www-form-urlencoded"}
 QUERY_PARAMS = ("token", "format")
 
 
-class _NoDoctypeExpat:
-    """The expat module as xmltodict uses it, with parsers that refuse any DTD."""
+# Bounds on an XML body, checked as expat reads it, before anything is built: a call's
+# parameters sit one level under <xml> (a value's own elements one more), and even an
+# import of the largest list fits in the count with room to spare.
+XML_MAX_DEPTH = 8
+XML_MAX_ELEMENTS = 100_000
+# More digits than any id or count could have; Python itself stops at 4,300.
+JSON_MAX_DIGITS = 100
+
+
+class UnreadableBody(ValueError):
+    """A body that cannot be read as its content type says; the message is for the caller."""
+
+
+class _BoundedExpat:
+    """The expat module as xmltodict uses it, with parsers that refuse any DTD and stop at
+    XML_MAX_DEPTH levels or XML_MAX_ELEMENTS elements."""
 
     ExpatError = expat.ExpatError
 
@@ -28,11 +42,75 @@ class _NoDoctypeExpat:
     def ParserCreate(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 (expat's own name)
         parser = expat.ParserCreate(*args, **kwargs)
         parser.StartDoctypeDeclHandler = _refuse_doctype
-        return parser
+        return _BoundedParser(parser)
+
+
+class _BoundedParser:
+    """An expat parser whose element handlers count depth and elements first."""
+
+    def __init__(self, parser: Any) -> None:
+        object.__setattr__(self, "_parser", parser)
+        object.__setattr__(self, "_depth", 0)
+        object.__setattr__(self, "_elements", 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "StartElementHandler":
+            value = self._counted_start(value)
+        elif name == "EndElementHandler":
+            value = self._counted_end(value)
+        setattr(self._parser, name, value)
+
+    def _counted_start(self, handler: Any) -> Any:
+        def start(*args: Any) -> Any:
+            depth, elements = self._depth + 1, self._elements + 1
+            if depth > XML_MAX_DEPTH:
+                raise UnreadableBody(f"The XML body is nested deeper than {XML_MAX_DEPTH} levels.")
+            if elements > XML_MAX_ELEMENTS:
+                raise UnreadableBody(f"The XML body has more than {XML_MAX_ELEMENTS:,} elements.")
+            object.__setattr__(self, "_depth", depth)
+            object.__setattr__(self, "_elements", elements)
+            return handler(*args)
+
+        return start
+
+    def _counted_end(self, handler: Any) -> Any:
+        def end(*args: Any) -> Any:
+            object.__setattr__(self, "_depth", self._depth - 1)
+            return handler(*args)
+
+        return end
 
 
 def _refuse_doctype(*_args: Any) -> None:
-    raise ValueError("a DTD (<!DOCTYPE ...>) is not accepted")
+    raise UnreadableBody("The XML body declares a DTD (<!DOCTYPE ...>), which is not accepted.")
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > JSON_MAX_DIGITS:
+        raise UnreadableBody(f"A number in the JSON body has more than {JSON_MAX_DIGITS} digits.")
+    return int(digits)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key given twice (as a form or XML would be)."""
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        seen: set[str] = set()
+        twice = [key for key, _ in pairs if key in seen or seen.add(key)]
+        raise IncorrectRequest({key: ["Given twice in the JSON body."] for key in twice})
+    return params
+
+
+def _read_json(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
+    except json.JSONDecodeError as error:
+        raise UnreadableBody(
+            f"The body is not valid JSON (line {error.lineno}, column {error.colno})."
+        ) from None
 
 
 def body_kind() -> str | None:
@@ -81,7 +159,8 @@ def _read_query_string(params: dict[str, Any]) -> None:
 
 
 def _merge(params: dict[str, Any], name: str, value: str, where: str) -> None:
-    if name in params and params[name] != value:
+    # null (JSON) or an empty element (XML) means "not given": the other place decides.
+    if params.get(name) is not None and params[name] != value:
         raise IncorrectRequest({name: [f"Given twice with different values (in {where} too)."]})
     params[name] = value
 
@@ -101,22 +180,44 @@ def _read_body() -> dict[str, Any]:
             {"Content-Type": [f"Send {', '.join(sorted(JSON_TYPES | XML_TYPES | FORM_TYPES))}."]}
         )
     try:
-        text = raw.decode("utf-8") if kind != "xml" else None
-        if kind == "json":
-            params = json.loads(text)
-        elif kind == "form":
-            params = _group(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
-        else:
+        if kind == "xml":
             params = _parse_xml(raw)
-    except IncorrectRequest:
-        raise
-    except (ValueError, RecursionError, expat.ExpatError) as error:
+        else:
+            text = _utf8(raw, kind)
+            if kind == "json":
+                params = _read_json(text)
+            else:
+                pairs = parse_qsl(
+                    text, keep_blank_values=True, strict_parsing=True, errors="strict"
+                )
+                params = _group(pairs)
+    except UnreadableBody as error:
+        raise IncorrectRequest({"body": [str(error)]}) from None
+    except RecursionError:
         raise IncorrectRequest(
-            {"body": [f"Cannot read the {kind.upper()} body: {error}"]}
+            {"body": [f"The {kind.upper()} body is nested too deeply."]}
+        ) from None
+    except UnicodeDecodeError:
+        raise IncorrectRequest(
+            {"body": ["The form body is not UTF-8 text once decoded."]}
+        ) from None
+    except ValueError:
+        # parse_qsl's strict parsing: a pair without "=".
+        raise IncorrectRequest(
+            {"body": ["The body is not a valid form (name=value&...)."]}
         ) from None
     if not isinstance(params, dict):
         raise IncorrectRequest({"body": ["The body must be an object of parameters."]})
     return params
+
+
+def _utf8(raw: bytes, kind: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableBody(
+            f"The {kind.upper()} body is not UTF-8 text (byte {error.start + 1} is not)."
+        ) from None
 
 
 def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -132,7 +233,17 @@ def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _parse_xml(raw: bytes) -> dict[str, Any]:
-    document = xmltodict.parse(raw, expat=_NoDoctypeExpat, disable_entities=True)
+    try:
+        document = xmltodict.parse(raw, expat=_BoundedExpat, disable_entities=True)
+    except expat.ExpatError as error:
+        raise UnreadableBody(
+            "The body is not well-formed UTF-8 XML "
+            f"(line {error.lineno}, column {error.offset + 1})."
+        ) from None
+    except ValueError as error:  # xmltodict refusing an entity declaration
+        if isinstance(error, UnreadableBody):
+            raise
+        raise UnreadableBody("The XML body declares entities, which are not accepted.") from None
     if list(document) != ["xml"]:
         raise IncorrectRequest({"body": ["The XML root element must be <xml>."]})
     params = document["xml"]
