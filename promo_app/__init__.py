@@ -38,6 +38,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         for name in ("DATABASE_URL", "SECRET_KEY"):
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if os.environ.get("SESSION_COOKIE_SECURE"):
+            # Behind TLS: the page's sign-in cookie is never sent over plain HTTP.
+            app.config["SESSION_COOKIE_SECURE"] = _env_value(os.environ["SESSION_COOKIE_SECURE"])
         for name, value in os.environ.items():
             if name.startswith("PROMO_"):
                 app.config[name] = _env_value(value)

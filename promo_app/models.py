@@ -38,6 +38,11 @@ NAMING_CONVENTION = {
 }
 
 
+def new_session_nonce() -> str:
+    """Return a fresh session nonce of an admin: every page session carries it."""
+    return secrets.token_urlsafe(24)
+
+
 def new_profile_id() -> str:
     """Return a fresh public profile id: 24 lowercase hex characters."""
     return secrets.token_hex(12)
@@ -224,3 +229,6 @@ class AdminUser(PromoModel):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Carried by every page session of this admin; a new one (sign-out, a new password) ends
+    # them all, on every server. None until the admin first signs in (rows made before it).
+    session_nonce: Mapped[str | None] = mapped_column(String(64), default=new_session_nonce)
