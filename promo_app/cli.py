@@ -32,6 +32,9 @@ from .state import current_promo, promo_session
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
+# An id as the tables store it: a larger number names nothing (SQLite could not even bind it).
+ID = click.IntRange(min=1, max=2**31 - 1)
+
 promo_cli = AppGroup("promo", help="Manage the promo code service.")
 
 
@@ -101,7 +104,7 @@ def create_program(name: str, universal: bool) -> None:
 
 @command("create-token")
 @click.argument("name")
-@click.option("--db-id", "db_ids", type=int, multiple=True, help="Limit it to this database.")
+@click.option("--db-id", "db_ids", type=ID, multiple=True, help="Limit it to this database.")
 def create_token_command(name: str, db_ids: tuple[int, ...]) -> None:
     """Create an API token; print it once (only its hash is stored)."""
     secret = create_token(promo_session(), name, list(db_ids))
@@ -122,7 +125,7 @@ def revoke_token_command(name: str) -> None:
 
 @command("import-profiles")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db-id", type=int, required=True, help="The database to add them to.")
+@click.option("--db-id", type=ID, required=True, help="The database to add them to.")
 def import_profiles(path: str, db_id: int) -> None:
     """Add the profiles of a CSV file (columns email, phone and custom fields)."""
     database = get_database(promo_session(), db_id)
@@ -167,7 +170,7 @@ def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list
 
 @command("import-codes")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
+@click.option("--loyalty-id", type=ID, required=True, help="The loyalty program.")
 @click.option("--universal", is_flag=True, help="Import them as universal codes.")
 @click.option(
     "--batch-size",
