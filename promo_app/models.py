@@ -139,15 +139,16 @@ class PromoCode(PromoModel):
     __tablename__ = "promo_code"
     __table_args__ = (
         UniqueConstraint("loyalty_id", "code"),
-        # The pool: personal codes never attached, in the order they are handed out.
-        # Only free codes are in it, so a draw costs the same at any program size.
+        # The pool: personal codes never attached, in the order they are handed out, less
+        # those a draw found expired (`lapsed`, see pool.py). Only they are in it, so a draw
+        # costs the same at any program size and with any number of expired codes.
         Index(
-            "ix_promo_code_free",
+            "ix_promo_code_pool",
             "loyalty_id",
             "id",
             # Spelled as SQLAlchemy renders the query's filter, so SQLite uses the index.
-            sqlite_where=text("free = 1"),
-            postgresql_where=text("free"),
+            sqlite_where=text("free = 1 AND lapsed = 0"),
+            postgresql_where=text("free AND NOT lapsed"),
         ),
         # The page lists a program's codes newest first, paged by id (keyset, no OFFSET).
         Index("ix_promo_code_program", "loyalty_id", "id"),
@@ -161,6 +162,9 @@ class PromoCode(PromoModel):
     universal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # True while a personal code is attached to nobody; always false for universal codes.
     free: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # True once a draw found this free code expired and took it out of the pool's index;
+    # a new expire_date clears it.
+    lapsed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     expire_date: Mapped[datetime | None] = mapped_column(DateTime)
     activated: Mapped[datetime | None] = mapped_column(DateTime)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
