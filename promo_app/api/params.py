@@ -134,20 +134,41 @@ def limit_body() -> None:
     request.max_content_length = limit if host_limit is None else min(limit, host_limit)
 
 
-def read_params() -> dict[str, Any]:
-    """Return the request's parameters from its body, its query string and its token header."""
-    params = _read_body()
-    g.promo_params = params
+Outside = list[tuple[str, str, str]]  # (name, value, where) of token and format outside the body
+
+
+def read_outside() -> Outside:
+    """Return `token` and `format` given outside the body: the query string and the
+    Authorization header, which can be checked before the body is read."""
+    outside: Outside = []
     if request.query_string:
-        _read_query_string(params)
+        _read_query_string(outside)
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        _merge(params, "token", credentials.strip(), "the Authorization header")
+        outside.append(("token", credentials.strip(), "the Authorization header"))
+    seen: dict[str, Any] = {}
+    for name, value, where in outside:
+        _merge(seen, name, value, where)
+    return outside
+
+
+def outside_token(outside: Outside) -> str | None:
+    return next((value for name, value, _where in outside if name == "token"), None)
+
+
+def read_params(outside: Outside | None = None) -> dict[str, Any]:
+    """Return the request's parameters from its body, its query string and its token header."""
+    if outside is None:
+        outside = read_outside()
+    params = _read_body()
+    g.promo_params = params
+    for name, value, where in outside:
+        _merge(params, name, value, where)
     return params
 
 
-def _read_query_string(params: dict[str, Any]) -> None:
-    """Merge `token` and `format` from the query string into `params`; refuse anything else."""
+def _read_query_string(outside: Outside) -> None:
+    """Read `token` and `format` from the query string; refuse anything else."""
     extra = {name for name in request.args if name not in QUERY_PARAMS}
     if extra:
         raise IncorrectRequest(
@@ -155,7 +176,7 @@ def _read_query_string(params: dict[str, Any]) -> None:
         )
     for name in QUERY_PARAMS:
         for value in request.args.getlist(name):
-            _merge(params, name, value, "the query string")
+            outside.append((name, value, "the query string"))
 
 
 def _merge(params: dict[str, Any], name: str, value: str, where: str) -> None:

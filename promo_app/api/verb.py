@@ -27,7 +27,7 @@ from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
 from .envelope import envelope, stream_envelope
-from .params import flatten_errors, read_params
+from .params import flatten_errors, outside_token, read_outside, read_params
 
 RunsOn = Literal["connection", "session", "snapshot"]
 
@@ -107,14 +107,21 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
     """Read the request's parameters, check its token, then validate them with `schema`.
 
     The token is checked before anything else, so a caller without one learns nothing
-    about the parameters a verb takes. Returns the parameters with `api_token` added.
-    The token is read on `connection`, or by default in the session's transaction.
+    about the parameters a verb takes; a token in the query string or the Authorization
+    header is checked before the body is even read, so that a caller without a valid one
+    costs no parse. Returns the parameters with `api_token` added. The token is read on
+    `connection`, or by default in the session's transaction.
     """
-    params = read_params()
+    connection = connection or promo_connection(promo_session())
+    outside = read_outside()
+    early = outside_token(outside)
+    token = authenticate(connection, early) if early else None
+    params = read_params(outside)
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
-    token = authenticate(connection or promo_connection(promo_session()), secret)
+    if token is None:
+        token = authenticate(connection, secret)
     try:
         args = schema.load(params)
     except ValidationError as error:

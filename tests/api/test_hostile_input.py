@@ -188,3 +188,37 @@ def test_a_wrong_method_answers_405_with_allow(client):
     assert response.status_code == 405
     assert parse_envelope(response)["error_text"] == "Method not allowed"
     assert "POST" in response.headers["Allow"]
+
+
+# Class 4: no work for a caller without a valid token ----------------------------------------
+
+NESTED_MIB = b"<xml>" + b"<a>" * 200_000 + b"</a>" * 200_000 + b"</xml>"
+
+
+@pytest.mark.parametrize("where", ["header", "query"])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("application/xml", NESTED_MIB), ("application/json", b"[" * 500_000), ("text/plain", b"x")],
+)
+def test_a_token_outside_the_body_is_checked_before_the_body_is_read(
+    client, shop, where, content_type, body
+):
+    kwargs = (
+        {"headers": {"Authorization": "Bearer not-a-token"}}
+        if where == "header"
+        else {"query_string": {"token": "not-a-token"}}
+    )
+    response = client.post(path("attach"), data=body, content_type=content_type, **kwargs)
+    envelope = parse_envelope(response)
+    assert (response.status_code, envelope["error_text"]) == (401, "Invalid API token")
+
+
+def test_a_valid_token_outside_the_body_still_gets_the_bodys_errors(client, shop):
+    response = client.post(
+        path("attach"),
+        data=b'{"db_id": 1,}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {shop.token}"},
+    )
+    assert response.status_code == 400
+    assert "not valid JSON" in parse_envelope(response)["errors"]["body"][0]
