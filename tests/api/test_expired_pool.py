@@ -108,7 +108,7 @@ def test_a_draw_never_walks_past_the_same_expired_codes_twice(client, session, s
     loyalty_id = add_program(session, [("OLD", EXPIRED, past), ("NEW", 30, None)])
     first = draw(client, shop, loyalty_id)
     assert first == "NEW-000000"
-    # PostgreSQL sweeps a bounded share per draw: a few draws finish the sweep.
+    # A draw sweeps a bounded share (5,000 on PostgreSQL): a few draws finish the sweep.
     for _ in range(EXPIRED // 5_000 + 1):
         head = draw(client, shop, loyalty_id)
     assert head.startswith("NEW-")
