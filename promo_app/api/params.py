@@ -254,6 +254,11 @@ def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _parse_xml(raw: bytes) -> dict[str, Any]:
+    # Every element takes one or two "<" (empty, or start and end tag): counting them at C
+    # speed refuses most over-long documents before any parsing (a "<" in a comment or a
+    # CDATA section counts too, which no call's parameters need).
+    if raw.count(b"<") > 2 * XML_MAX_ELEMENTS + 2:
+        raise UnreadableBody(f"The XML body has more than {XML_MAX_ELEMENTS:,} elements.")
     try:
         document = xmltodict.parse(raw, expat=_BoundedExpat, disable_entities=True)
     except expat.ExpatError as error:
