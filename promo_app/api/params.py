@@ -34,7 +34,7 @@ class UnreadableBody(ValueError):
 
 class _BoundedExpat:
     """The expat module as xmltodict uses it, with parsers that refuse any DTD and stop at
-    XML_MAX_DEPTH levels or XML_MAX_ELEMENTS elements."""
+    XML_MAX_DEPTH levels."""
 
     ExpatError = expat.ExpatError
 
@@ -46,42 +46,33 @@ class _BoundedExpat:
 
 
 class _BoundedParser:
-    """An expat parser whose element handlers count depth and elements first."""
+    """An expat parser whose start-element handler checks the depth first.
+
+    The depth is the length of xmltodict's own path of open elements, so only the start
+    of an element costs a check; the element count is bounded before parsing (_parse_xml).
+    """
 
     def __init__(self, parser: Any) -> None:
         object.__setattr__(self, "_parser", parser)
-        object.__setattr__(self, "_depth", 0)
-        object.__setattr__(self, "_elements", 0)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "StartElementHandler":
-            value = self._counted_start(value)
-        elif name == "EndElementHandler":
-            value = self._counted_end(value)
+            value = _depth_checked(value)
         setattr(self._parser, name, value)
 
-    def _counted_start(self, handler: Any) -> Any:
-        def start(*args: Any) -> Any:
-            depth, elements = self._depth + 1, self._elements + 1
-            if depth > XML_MAX_DEPTH:
-                raise UnreadableBody(f"The XML body is nested deeper than {XML_MAX_DEPTH} levels.")
-            if elements > XML_MAX_ELEMENTS:
-                raise UnreadableBody(f"The XML body has more than {XML_MAX_ELEMENTS:,} elements.")
-            object.__setattr__(self, "_depth", depth)
-            object.__setattr__(self, "_elements", elements)
-            return handler(*args)
 
-        return start
+def _depth_checked(handler: Any) -> Any:
+    path = handler.__self__.path  # xmltodict's _DictSAXHandler: the open elements
 
-    def _counted_end(self, handler: Any) -> Any:
-        def end(*args: Any) -> Any:
-            object.__setattr__(self, "_depth", self._depth - 1)
-            return handler(*args)
+    def start(*args: Any) -> Any:
+        if len(path) >= XML_MAX_DEPTH:
+            raise UnreadableBody(f"The XML body is nested deeper than {XML_MAX_DEPTH} levels.")
+        return handler(*args)
 
-        return end
+    return start
 
 
 def _refuse_doctype(*_args: Any) -> None:
@@ -254,10 +245,10 @@ def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _parse_xml(raw: bytes) -> dict[str, Any]:
-    # Every element takes one or two "<" (empty, or start and end tag): counting them at C
-    # speed refuses most over-long documents before any parsing (a "<" in a comment or a
-    # CDATA section counts too, which no call's parameters need).
-    if raw.count(b"<") > 2 * XML_MAX_ELEMENTS + 2:
+    # Every element has one "<" that no "/" follows (its start tag), counted at C speed
+    # before any parsing; the XML declaration, a comment or a "<" in a CDATA section counts
+    # too, which no call's parameters need.
+    if raw.count(b"<") - raw.count(b"</") > XML_MAX_ELEMENTS + 1:
         raise UnreadableBody(f"The XML body has more than {XML_MAX_ELEMENTS:,} elements.")
     try:
         document = xmltodict.parse(raw, expat=_BoundedExpat, disable_entities=True)
