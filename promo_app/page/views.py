@@ -85,9 +85,10 @@ def sign_out():
     form = SignOutForm()
     if not form.validate_on_submit():
         return render_error(400, CSRF_MESSAGE)
-    # Every session of this admin ends, a copied cookie too, on every server.
-    end_sessions(promo_session(), g.promo_admin.id)
-    promo_session().commit()
+    if g.promo_admin is not None:  # None when the host's login decides (embedded)
+        # Every session of this admin ends, a copied cookie too, on every server.
+        end_sessions(promo_session(), g.promo_admin.id)
+        promo_session().commit()
     session.pop(SESSION_KEY, None)
     return redirect(url_for("promo_page.sign_in"))
 

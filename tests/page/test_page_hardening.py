@@ -192,3 +192,13 @@ def test_secure_session_cookies_can_be_set_from_the_environment(
     assert app.config["SESSION_COOKIE_SECURE"] is secure
     with app.app_context():
         app.extensions["promo"].engine.dispose()
+
+
+def test_sign_out_in_a_host_that_decides_who_signs_in_is_no_error(tmp_path):
+    from tests.page.test_page import make_host
+
+    host, _db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: True)
+    client = host.test_client()
+    page = client.get("/promo/admin/")
+    response = client.post("/promo/admin/logout", data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302
