@@ -65,7 +65,9 @@ class _BoundedParser:
 
 
 def _depth_checked(handler: Any) -> Any:
-    path = handler.__self__.path  # xmltodict's _DictSAXHandler: the open elements
+    # xmltodict's _DictSAXHandler keeps the open elements in `path` (its streaming mode reads
+    # it; 0.14 through 1.0.4, the version requirements.txt pins).
+    path = handler.__self__.path
 
     def start(*args: Any) -> Any:
         if len(path) >= XML_MAX_DEPTH:
