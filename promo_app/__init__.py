@@ -55,6 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         for name in ENV_TEXT:
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if os.environ.get("SESSION_COOKIE_SECURE"):
+            # Behind TLS: the page's sign-in cookie is never sent over plain HTTP.
+            app.config["SESSION_COOKIE_SECURE"] = _env_value(os.environ["SESSION_COOKIE_SECURE"])
         for name, value in os.environ.items():
             if name.startswith("PROMO_") or (name in ENV_JSON and value):
                 app.config[name] = _env_value(value)

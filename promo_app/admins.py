@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import InvalidInput
-from .models import AdminUser
+from .models import AdminUser, new_session_nonce
+from .text import unstorable
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -27,6 +28,8 @@ def set_admin_user(session: Session, name: str, password: str) -> tuple[AdminUse
     name = name.strip()
     if not name or len(name) > 255:
         raise AdminUserError("An admin name has 1 to 255 characters.")
+    if unstorable(name) or not name.isprintable():
+        raise AdminUserError("An admin name has no control characters.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AdminUserError(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
     user = session.scalar(select(AdminUser).where(AdminUser.name == name))
@@ -35,14 +38,36 @@ def set_admin_user(session: Session, name: str, password: str) -> tuple[AdminUse
         user = AdminUser(name=name)
         session.add(user)
     user.password_hash = generate_password_hash(password)
+    # A new password ends every session of the old one.
+    user.session_nonce = new_session_nonce()
     session.flush()
     return user, created
 
 
 def authenticate_admin(session: Session, name: str, password: str) -> AdminUser | None:
     """Return the admin user with this name and password, or None."""
+    if unstorable(name):
+        # No admin has such a name (PostgreSQL could not even compare it): a wrong name.
+        check_password_hash(_NOBODY_HASH, password)
+        return None
     user = session.scalar(select(AdminUser).where(AdminUser.name == name.strip()))
     if user is None:
         check_password_hash(_NOBODY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def session_nonce(session: Session, user: AdminUser) -> str:
+    """Return the nonce that the page sessions of `user` carry, making one if it has none
+    (an admin made before sessions were revocable); the caller commits."""
+    if user.session_nonce is None:
+        user.session_nonce = new_session_nonce()
+        session.flush()
+    return user.session_nonce
+
+
+def end_sessions(session: Session, admin_id: int) -> None:
+    """End every page session of the admin `admin_id`, on every server; the caller commits."""
+    session.execute(
+        update(AdminUser).where(AdminUser.id == admin_id).values(session_nonce=new_session_nonce())
+    )

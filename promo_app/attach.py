@@ -32,6 +32,7 @@ from .errors import (
     NoCodesAvailable,
 )
 from .models import Attachment, Database, LoyaltyProgram, PromoCode
+from .pool import pool_head, sweep_expired
 from .profiles import ProfileRef
 from .times import rfc3339, utcnow
 
@@ -129,50 +130,57 @@ def attach_code(
     return AttachResult(promo.code, program.id, profile.profile_id, now)
 
 
-def _claim_statements() -> tuple[Update, Insert]:
-    """Build the two statements of a pool draw once; a draw only binds its values.
+def _claim_statements() -> tuple[Update, Update, Insert]:
+    """Build the statements of a pool draw once; a draw only binds its values.
 
     They are Core statements on the tables, prebuilt: the ORM's per-call statement
     building and bulk-update bookkeeping cost more than the database's own work here.
+    The draw takes the head of the pool and checks the expiry on that one row; when the
+    head has expired, `claim_free_code` sweeps (pool.py) and, if need be, walks on past
+    what is left with the expiry in the walk.
     """
     codes, attachments = PromoCode.__table__, Attachment.__table__
-    oldest_free = (
-        select(codes.c.id)
-        .where(
-            codes.c.loyalty_id == bindparam("program_id"),
-            codes.c.free,
-            or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now")),
+    unexpired = or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now"))
+
+    def take(oldest: Select) -> Update:
+        return (
+            update(codes)
+            .where(codes.c.id == oldest.scalar_subquery(), codes.c.free, unexpired)
+            .values(free=False)
+            .returning(codes.c.id, codes.c.code)
         )
-        .order_by(codes.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
-        .scalar_subquery()
-    )
-    take = (
-        update(codes)
-        .where(codes.c.id == oldest_free, codes.c.free)
-        .values(free=False)
-        .returning(codes.c.id, codes.c.code)
-    )
+
+    # FOR UPDATE SKIP LOCKED: PostgreSQL; SQLite's BEGIN IMMEDIATE serialises.
+    head = pool_head().limit(1).with_for_update(skip_locked=True)
+    walk = pool_head().where(unexpired).limit(1).with_for_update(skip_locked=True)
     attach = insert(attachments).values(
         code_id=bindparam("taken_id"),
         profile_pk=bindparam("profile"),
         personal=True,
         attached=bindparam("now"),
     )
-    return take, attach
+    return take(head), take(walk), attach
 
 
-_TAKE_OLDEST_FREE, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
+_TAKE_HEAD, _TAKE_OLDEST_UNEXPIRED, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
 
 
 def claim_free_code(
     connection: Connection, loyalty_id: int, profile: ProfileRef, now: datetime
 ) -> AttachResult:
     """Take the oldest free, unexpired personal code of program `loyalty_id` and attach it."""
-    taken = _TAKE_OLDEST_FREE.rows(connection, {"program_id": loyalty_id, "now": now})
+    params = {"program_id": loyalty_id, "now": now}
+    taken = _TAKE_HEAD.rows(connection, params)
     if not taken:
-        raise NoCodesAvailable()
+        # The head has expired, or the pool is empty: take the expired codes at the head
+        # out of the pool, then draw again; a sweep cut short by its budget (or by rows
+        # that concurrent draws hold) leaves the rest to a walk that checks each expiry.
+        if sweep_expired(connection, loyalty_id, now):
+            taken = _TAKE_HEAD.rows(connection, params)
+        if not taken:
+            taken = _TAKE_OLDEST_UNEXPIRED.rows(connection, params)
+        if not taken:
+            raise NoCodesAvailable()
     [(taken_id, code)] = taken
     _ATTACH_TAKEN.rows(connection, {"taken_id": taken_id, "profile": profile.id, "now": now})
     return AttachResult(code, loyalty_id, profile.profile_id, now)

@@ -36,6 +36,9 @@ from .times import parse_expire_date
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
+# An id as the tables store it: a larger number names nothing (SQLite could not even bind it).
+ID = click.IntRange(min=1, max=2**31 - 1)
+
 promo_cli = AppGroup("promo", help="Manage the promo code service.")
 promo_cli.add_command(db_cli)
 
@@ -103,7 +106,7 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
 @click.option("--universal", is_flag=True, help="Its codes may go to any number of profiles.")
 @click.option(
     "--db-id",
-    type=int,
+    type=ID,
     default=None,
     help="The database whose customers it serves: tokens limited to that database reach it.",
 )
@@ -122,14 +125,14 @@ def create_program(name: str, universal: bool, db_id: int | None) -> None:
 @click.option(
     "--db-id",
     "db_ids",
-    type=int,
+    type=ID,
     multiple=True,
     help="Limit it to this database and its programs (repeatable).",
 )
 @click.option(
     "--loyalty-id",
     "loyalty_ids",
-    type=int,
+    type=ID,
     multiple=True,
     help="Limit it to this loyalty program (repeatable).",
 )
@@ -162,7 +165,7 @@ def revoke_token_command(name: str) -> None:
 
 @command("import-profiles")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db-id", type=int, required=True, help="The database to add them to.")
+@click.option("--db-id", type=ID, required=True, help="The database to add them to.")
 @click.option(
     "--match",
     default=None,
@@ -188,7 +191,7 @@ def import_profiles(path: str, db_id: int, match: str | None) -> None:
 
 @command("import-codes")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
+@click.option("--loyalty-id", type=ID, required=True, help="The loyalty program.")
 @click.option("--universal", is_flag=True, help="Import them as universal codes.")
 @click.option(
     "--batch-size",
@@ -234,7 +237,7 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size
 
 
 @command("generate-codes")
-@click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
+@click.option("--loyalty-id", type=ID, required=True, help="The loyalty program.")
 @click.option("--count", type=click.IntRange(min=1), required=True, help="How many new codes.")
 @click.option("--pattern", required=True, help="# a digit, @ a letter, * either: '****-****'.")
 @click.option("--prefix", default="", help="Text before the pattern.")

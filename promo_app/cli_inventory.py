@@ -12,7 +12,7 @@ from flask import current_app
 
 from . import inventory
 from .alerts import EMPTY, LOW, alert_line, pool_state
-from .cli import command
+from .cli import ID, command
 from .codes import get_program
 from .profiles import get_database
 from .state import promo_session
@@ -109,7 +109,7 @@ def confirm(question: str, yes: bool) -> None:
 
 
 @command("delete-program")
-@click.argument("loyalty_id", type=int)
+@click.argument("loyalty_id", type=ID)
 @click.option("--force", is_flag=True, help="Delete it even if codes of it were given out.")
 @yes_option
 def delete_program(loyalty_id: int, force: bool, yes: bool) -> None:
@@ -125,7 +125,7 @@ def delete_program(loyalty_id: int, force: bool, yes: bool) -> None:
 
 
 @command("delete-database")
-@click.argument("db_id", type=int)
+@click.argument("db_id", type=ID)
 @yes_option
 def delete_database(db_id: int, yes: bool) -> None:
     """Delete a database with its profiles and their attachments."""
@@ -153,7 +153,7 @@ def delete_admin(name: str, yes: bool) -> None:
 
 
 @command("rename-program")
-@click.argument("loyalty_id", type=int)
+@click.argument("loyalty_id", type=ID)
 @click.argument("name")
 def rename_program(loyalty_id: int, name: str) -> None:
     """Give a loyalty program a new name."""
@@ -163,7 +163,7 @@ def rename_program(loyalty_id: int, name: str) -> None:
 
 
 @command("set-expiry")
-@click.argument("loyalty_id", type=int)
+@click.argument("loyalty_id", type=ID)
 @click.argument("expire_date")
 def set_expiry(loyalty_id: int, expire_date: str) -> None:
     """Set the expiry of every code of a program: YYYY-MM-DD (through that day, UTC), an

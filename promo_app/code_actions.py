@@ -138,13 +138,14 @@ def _expire(session: Session, ids: list[int], now: datetime, _value: datetime | 
 
 
 def _set_expiry(session: Session, ids: list[int], _now: datetime, value: datetime | None) -> None:
-    session.execute(_codes(ids).values(expire_date=value))
+    # A new expiry puts codes a draw found expired back in the pool's index (pool.py).
+    session.execute(_codes(ids).values(expire_date=value, lapsed=False))
 
 
 def _clear_expiry(
     session: Session, ids: list[int], _now: datetime, _value: datetime | None
 ) -> None:
-    session.execute(_codes(ids).values(expire_date=None))
+    session.execute(_codes(ids).values(expire_date=None, lapsed=False))
 
 
 def _detach(session: Session, ids: list[int], _now: datetime, _value: datetime | None) -> None:

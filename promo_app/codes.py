@@ -186,6 +186,7 @@ def update_code(
         promo.activated = None
     if expire_date is not UNCHANGED:
         promo.expire_date = expire_date
+        promo.lapsed = False  # back in the pool's index; a draw sweeps it again if expired
     session.flush()
 
 

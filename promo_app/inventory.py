@@ -214,6 +214,9 @@ def set_expiry(session: Session, loyalty_id: int, expire_date: datetime | None) 
     """Give every code of the program this expiry (None: they never expire); return how many."""
     get_program(session, loyalty_id)
     result = session.execute(
-        update(PromoCode).where(PromoCode.loyalty_id == loyalty_id).values(expire_date=expire_date)
+        update(PromoCode)
+        .where(PromoCode.loyalty_id == loyalty_id)
+        # A new expiry puts codes a draw found expired back in the pool's index (pool.py).
+        .values(expire_date=expire_date, lapsed=False)
     )
     return result.rowcount

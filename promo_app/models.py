@@ -38,6 +38,11 @@ NAMING_CONVENTION = {
 }
 
 
+def new_session_nonce() -> str:
+    """Return a fresh session nonce of an admin: every page session carries it."""
+    return secrets.token_urlsafe(24)
+
+
 def new_profile_id() -> str:
     """Return a fresh public profile id: 24 lowercase hex characters."""
     return secrets.token_hex(12)
@@ -142,15 +147,16 @@ class PromoCode(PromoModel):
     __tablename__ = "promo_code"
     __table_args__ = (
         UniqueConstraint("loyalty_id", "code"),
-        # The pool: personal codes never attached, in the order they are handed out.
-        # Only free codes are in it, so a draw costs the same at any program size.
+        # The pool: personal codes never attached, in the order they are handed out, less
+        # those a draw found expired (`lapsed`, see pool.py). Only they are in it, so a draw
+        # costs the same at any program size and with any number of expired codes.
         Index(
-            "ix_promo_code_free",
+            "ix_promo_code_pool",
             "loyalty_id",
             "id",
             # Spelled as SQLAlchemy renders the query's filter, so SQLite uses the index.
-            sqlite_where=text("free = 1"),
-            postgresql_where=text("free"),
+            sqlite_where=text("free = 1 AND lapsed = 0"),
+            postgresql_where=text("free AND NOT lapsed"),
         ),
         # The page lists a program's codes newest first, paged by id (keyset, no OFFSET).
         Index("ix_promo_code_program", "loyalty_id", "id"),
@@ -170,6 +176,9 @@ class PromoCode(PromoModel):
     # When the merchant voided it: it is never attached again (not free, expired at that
     # time at the latest, its expiry fixed) and stays listed as voided.
     voided: Mapped[datetime | None] = mapped_column(DateTime)
+    # True once a draw found this free code expired and took it out of the pool's index;
+    # a new expire_date clears it.
+    lapsed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Attachment(PromoModel):
@@ -252,3 +261,6 @@ class AdminUser(PromoModel):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Carried by every page session of this admin; a new one (sign-out, a new password) ends
+    # them all, on every server. None until the admin first signs in (rows made before it).
+    session_nonce: Mapped[str | None] = mapped_column(String(64), default=new_session_nonce)

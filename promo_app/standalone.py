@@ -77,9 +77,9 @@ def _instance_secret(app: Flask) -> str:
 
 def _api_http_error(error: HTTPException):
     """Answer routing errors under the API's path (unknown verb, GET) with the envelope."""
-    from .api.blueprint import api_error_for, error_response
+    from .api.blueprint import http_error_response
 
     api_path = current_app.config["PROMO_URL_PREFIX"].rstrip("/") + "/api/"
     if request.path.startswith(api_path):
-        return error_response(api_error_for(error))
+        return http_error_response(error)
     return error

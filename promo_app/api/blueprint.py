@@ -67,7 +67,16 @@ def _http_error(error: HTTPException):
             request.path,
             error,
         )
-    return error_response(answer)
+    return http_error_response(error, answer)
+
+
+def http_error_response(error: HTTPException, answer: PromoError | None = None):
+    """Answer an HTTP error of Flask or Werkzeug in the envelope, keeping its `Allow`."""
+    response = error_response(answer or api_error_for(error))
+    allow = dict(error.get_headers()).get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    return response
 
 
 @bp.errorhandler(Exception)

@@ -19,25 +19,46 @@ from marshmallow import (
 
 from ..codes import InvalidCode, normalize_code
 from ..profiles import MATCHING_MODES, ProfileKey
+from ..text import unstorable
 from ..times import parse_expire_date
 from ..verbs import IMPORT_OUTCOMES
 
 MAX_ID = 2**31 - 1
 PROFILE_ID = re.compile(r"[0-9a-f]{24}\Z")
 
+# Digits of the largest id and then some; longer strings are refused before int() reads them.
+MAX_ID_DIGITS = 20
+
+
+class TextParam(fields.String):
+    """A string that every database can store: no NUL characters, no lone surrogates."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = unstorable(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
 
 class IntParam(fields.Integer):
     """An integer given as a number (JSON) or as its decimal digits (XML, form)."""
 
-    default_error_messages = {"invalid": "Not a valid integer."}
+    default_error_messages = {
+        "invalid": "Not a valid integer.",
+        "too_long": f"Not a valid id: more than {MAX_ID_DIGITS} digits.",
+    }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid")
         if isinstance(value, str):
             value = value.strip()
-            if not value.lstrip("-").isdigit() or not value.isascii():
+            digits = value.lstrip("-")
+            if not digits.isdigit() or not value.isascii():
                 raise self.make_error("invalid")
+            if len(digits) > MAX_ID_DIGITS:
+                raise self.make_error("too_long")
             return int(value)
         if isinstance(value, int):
             return value
@@ -95,22 +116,22 @@ class ProfileMatchSchema(VerbSchema):
         allow_none=True,
         metadata={"description": "Profile ID: 24 lowercase hexadecimal characters"},
     )
-    email = fields.String(
+    email = TextParam(
         validate=validate.Length(min=1, max=320),
         allow_none=True,
         metadata={"description": "Email address"},
     )
-    phone = fields.String(
+    phone = TextParam(
         validate=validate.Length(min=1, max=64),
         allow_none=True,
         metadata={"description": "Phone number"},
     )
-    field_name = fields.String(
+    field_name = TextParam(
         validate=validate.Length(min=1, max=255),
         allow_none=True,
         metadata={"description": "Custom database field for profile matching"},
     )
-    field_value = fields.String(
+    field_value = TextParam(
         validate=validate.Length(max=1024),
         allow_none=True,
         metadata={"description": "Custom field value"},

@@ -30,7 +30,7 @@ from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
 from .envelope import envelope, stream_envelope
-from .params import flatten_errors, read_params
+from .params import flatten_errors, outside_token, read_outside, read_params
 
 RunsOn = Literal["connection", "session", "snapshot"]
 
@@ -120,19 +120,25 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
     schema, then check that the token may reach the program they name (access.py).
 
     The token is checked before anything else, so a caller without one learns nothing
-    about the parameters a verb takes; what it may reach is decided before the verb
-    reads or writes anything. Returns the parameters with `api_token` added.
-    The token is read on `connection`, or by default in the session's transaction.
+    about the parameters a verb takes; a token in the query string or the Authorization
+    header is checked before the body is even read, so that a caller without a valid one
+    costs no parse. What it may reach is decided before the verb reads or writes
+    anything. Returns the parameters with `api_token` added. The token is read on
+    `connection`, or by default in the session's transaction.
     Under PROMO_COMPAT "altcraft" unknown body parameters are ignored, as a generic client
     of the platform may send the same ones on every call (the query string still takes
     only `token` and `format`).
     """
-    params = read_params()
+    connection = connection or promo_connection(promo_session())
+    outside = read_outside()
+    early = outside_token(outside)
+    token = authenticate(connection, early) if early else None
+    params = read_params(outside)
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
-    connection = connection or promo_connection(promo_session())
-    token = authenticate(connection, secret)
+    if token is None:
+        token = authenticate(connection, secret)
     unknown = EXCLUDE if is_strict(current_app.config) else RAISE
     try:
         args = declared.schema.load(params, unknown=unknown)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     abort,
@@ -21,8 +22,9 @@ from ..models import AdminUser
 from ..state import promo_session
 from .blueprint import bp
 
-# The signed-in admin's id in Flask's session; prefixed so that it never meets a host's keys.
-SESSION_KEY = "promo_admin_id"
+# The signed-in admin in Flask's session, [id, session nonce]; prefixed so that it never meets
+# a host's keys. A cookie without the admin's current nonce is signed out.
+SESSION_KEY = "promo_admin"
 
 OPEN_ENDPOINTS = {"promo_page.static", "promo_page.sign_in"}
 
@@ -45,18 +47,66 @@ def _guard():
         return _host_decides(authorize)
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    admin_id = session.get(SESSION_KEY)
+    admin_id, nonce = _session_admin()
     name = None
-    if isinstance(admin_id, int):
+    if admin_id is not None:
         # Ended at once: an upload's body is still to be read, and the view decides how
         # its own transaction begins.
         with reading(promo_session()):
-            name = promo_session().scalar(select(AdminUser.name).where(AdminUser.id == admin_id))
+            name = promo_session().scalar(
+                select(AdminUser.name).where(
+                    AdminUser.id == admin_id, AdminUser.session_nonce == nonce
+                )
+            )
     if name is None:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("promo_page.sign_in", next=_here()))
     g.promo_admin = SignedIn(admin_id, name)
     return None
+
+
+def _session_admin() -> tuple[int | None, str | None]:
+    value = session.get(SESSION_KEY)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and isinstance(value[1], str)
+    ):
+        return value[0], value[1]
+    return None, None
+
+
+def start_session(admin_id: int, nonce: str) -> None:
+    """Sign this browser in as the admin `admin_id`, whose sessions carry `nonce`."""
+    session.pop(SESSION_KEY, None)
+    session[SESSION_KEY] = [admin_id, nonce]
+
+
+def sign_in_refused(name: str) -> str | None:
+    """Refuse a sign-in attempt before its password is checked, or let it through (None).
+
+    The place for a throttle of password guesses (the limits issue: Flask-Limiter per IP
+    and per name): checking a password costs a worker tens of milliseconds, so a flood of
+    guesses must be turned away here, before `authenticate_admin`.
+    """
+    return None
+
+
+@bp.after_request
+def _page_headers(response):
+    """Keep the page out of other sites' frames and scripts, and its files from sniffing."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def _host_decides(authorize):
@@ -102,8 +152,30 @@ def _here() -> str:
     return request.full_path.rstrip("?")
 
 
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+
+
 def safe_next(target: str | None) -> str:
-    """Return `target` if it is a path on this site, else the page's start."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
+    """Return `target` if a browser would read it as a path on this site, else the page's
+    start.
+
+    Read as a browser reads a URL (the WHATWG URL standard): C0 controls and spaces at
+    either end are dropped, tabs and newlines anywhere are removed, and a backslash is a
+    slash; so ``/%09/evil.example`` (a tab) is ``//evil.example``, another site. A target
+    that a browser would read otherwise than it is written is refused, as is one with a
+    scheme, a host or any control character.
+    """
+    if target:
+        read = _TAB_OR_NEWLINE.sub("", target.strip(_C0_OR_SPACE)).replace("\\", "/")
+        parts = urlsplit(read)
+        if (
+            read == target
+            and read.startswith("/")
+            and not read.startswith("//")
+            and not parts.scheme
+            and not parts.netloc
+            and read.isprintable()
+        ):
+            return target
     return url_for("promo_page.index")

@@ -5,11 +5,20 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..text import unstorable
+
+
+def storable(_form, field) -> None:
+    """Refuse text that a database cannot store (NUL, lone surrogates) with a message."""
+    problem = unstorable(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class SignInForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=255), storable])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
@@ -18,7 +27,7 @@ class SignOutForm(FlaskForm):
 
 
 class ProgramForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=255), storable])
     kind = RadioField(
         "Codes are",
         choices=[

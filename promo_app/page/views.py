@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,7 +20,7 @@ from flask import (
     url_for,
 )
 
-from ..admins import authenticate_admin
+from ..admins import authenticate_admin, end_sessions, session_nonce
 from ..db.binding import reading
 from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
@@ -27,7 +28,7 @@ from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program, databases
 from ..state import promo_session
 from ..times import rfc3339
-from .auth import SESSION_KEY, safe_next
+from .auth import SESSION_KEY, safe_next, sign_in_refused, start_session
 from .blueprint import bp
 from .errors import render_error, size_text
 from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
@@ -56,17 +57,25 @@ def refused_csrf(form) -> bool:
 def sign_in():
     form = SignInForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
+        refusal = sign_in_refused(form.name.data)
+        admin = None
+        if refusal is None:
+            admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
         if admin is not None:
             target = safe_next(request.args.get("next"))
-            session.pop(SESSION_KEY, None)
-            session[SESSION_KEY] = admin.id
+            start_session(admin.id, session_nonce(promo_session(), admin))
+            promo_session().commit()
             return redirect(target)
-        error = "Wrong name or password."
+        error, status = (refusal, 429) if refusal else ("Wrong name or password.", 401)
     elif refused_csrf(form):
-        error = CSRF_MESSAGE
-    status = 400 if error == CSRF_MESSAGE else (401 if error else 200)
+        error, status = CSRF_MESSAGE, 400
+    elif form.errors:
+        error, status = (
+            " ".join(message for messages in form.errors.values() for message in messages),
+            400,
+        )
     return render_template("promo/sign_in.html", form=form, error=error), status
 
 
@@ -75,6 +84,10 @@ def sign_out():
     form = SignOutForm()
     if not form.validate_on_submit():
         return render_error(400, CSRF_MESSAGE)
+    if g.promo_admin is not None:  # None when the host's login decides (embedded)
+        # Every session of this admin ends, a copied cookie too, on every server.
+        end_sessions(promo_session(), g.promo_admin.id)
+        promo_session().commit()
     session.pop(SESSION_KEY, None)
     return redirect(url_for("promo_page.sign_in"))
 
@@ -151,7 +164,7 @@ def _key(name: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
-@bp.get("/programs/<int:loyalty_id>")
+@bp.get("/programs/<int(max=2147483647):loyalty_id>")
 def program(loyalty_id: int):
     where = _code_filter()
     with reading(promo_session()):
@@ -200,7 +213,7 @@ def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 
     ), status
 
 
-@bp.route("/programs/<int:loyalty_id>/upload", methods=["GET", "POST"])
+@bp.route("/programs/<int(max=2147483647):loyalty_id>/upload", methods=["GET", "POST"])
 def upload(loyalty_id: int):
     # The transaction ends before the body is read (it may be large): the form and the
     # report read in transactions of their own, the import writes in batches.
@@ -247,7 +260,7 @@ def upload(loyalty_id: int):
 # Exporting ------------------------------------------------------------------------------
 
 
-@bp.get("/programs/<int:loyalty_id>/export.csv")
+@bp.get("/programs/<int(max=2147483647):loyalty_id>/export.csv")
 def export(loyalty_id: int):
     with reading(promo_session()):  # the stream runs its own short transactions
         if promo_session().get(LoyaltyProgram, loyalty_id) is None:
