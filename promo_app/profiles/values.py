@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import IncorrectRequest
+from ..text import unstorable
 from .matching import MATCHING_MODES, ProfileKey, email_key, phone_key
 
 # Column sizes of promo_profile and promo_profile_field.
@@ -94,6 +95,9 @@ def _text(raw: Any) -> str | None:
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError("Not a valid string.")
     text = str(raw)
+    problem = unstorable(text)
+    if problem:
+        raise ValueError(problem)
     return text if text.strip() else None
 
 

@@ -136,6 +136,15 @@ def test_import_by_a_new_custom_value_makes_a_profile_holding_it(client, session
             "Incorrect request",
             "field_name",
         ),
+        # Text no database can store (a lone surrogate, NUL): refused in our words.
+        ({"data": {"email": "new\ud800@example.com"}}, 400, "Incorrect request", "data.email"),
+        ({"data": {"email": "new\x00@example.com"}}, 400, "Incorrect request", "data.email"),
+        (
+            {"email": "bob@example.com", "data": {"card": "\ud800"}},
+            400,
+            "Incorrect request",
+            "data.card",
+        ),
         # Equal under our normalisation to another profile's email or phone.
         (
             {"email": "bob@example.com", "data": {"email": " ALICE@example.COM"}},
