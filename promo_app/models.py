@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -125,6 +126,8 @@ class LoyaltyProgram(PromoModel):
     name: Mapped[str] = mapped_column(String(255))
     # The default for codes created in this program: universal or personal.
     universal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A pool draw for a profile that holds a code of this program answers that code.
+    one_per_profile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -176,12 +179,25 @@ class Attachment(PromoModel):
             postgresql_where=text("personal"),
         ),
         Index("ix_promo_attachment_profile", "profile_pk"),
+        # A pool draw of a one-per-profile program, at most one per profile: two draws that
+        # race on PostgreSQL (each on its own snapshot) cannot both attach. Other attachments
+        # leave the column null and write no entry.
+        Index(
+            "uq_promo_attachment_one_per_profile",
+            "one_per_profile_loyalty_id",
+            "profile_pk",
+            unique=True,
+            sqlite_where=text("one_per_profile_loyalty_id IS NOT NULL"),
+            postgresql_where=text("one_per_profile_loyalty_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_id: Mapped[int] = mapped_column(ForeignKey("promo_code.id", ondelete="CASCADE"))
     profile_pk: Mapped[int] = mapped_column(ForeignKey("promo_profile.id", ondelete="CASCADE"))
     personal: Mapped[bool] = mapped_column(Boolean)
+    # The program, when a pool draw of a one-per-profile program made this attachment.
+    one_per_profile_loyalty_id: Mapped[int | None] = mapped_column(Integer)
     attached: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     code: Mapped[PromoCode] = relationship()
@@ -223,4 +239,23 @@ class AdminUser(PromoModel):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IdempotencyKey(PromoModel):
+    """The first answer of a writing call made with an Idempotency-Key, per token."""
+
+    __tablename__ = "promo_idempotency_key"
+    __table_args__ = (
+        UniqueConstraint("token_id", "key"),
+        Index("ix_promo_idempotency_key_created", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("promo_api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the verb and its parameters: the same key with others is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # The answer's envelope as JSON; null only inside the transaction that claimed the key.
+    answer: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

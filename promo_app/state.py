@@ -38,6 +38,10 @@ DEFAULTS: dict[str, object] = {
     "PROMO_LOW_CODES_THRESHOLD": 100,
     # Codes per page of a program's list.
     "PROMO_PAGE_SIZE": 50,
+    # How long the answer of a call made with an Idempotency-Key is kept for its retries.
+    "PROMO_IDEMPOTENCY_TTL_SECONDS": 24 * 60 * 60,
+    # Every this many calls with a new key, a process also deletes expired keys (0: never).
+    "PROMO_IDEMPOTENCY_PRUNE_EVERY": 100,
 }
 
 

@@ -20,13 +20,15 @@ from typing import Any, Literal
 from flask import current_app
 from marshmallow import Schema, ValidationError
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import scoped_session
 
 from ..db.binding import begin_read_only, promo_connection
-from ..errors import IncorrectRequest, PromoError
+from ..errors import IncorrectRequest, PromoError, RaceLost
 from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
 from .envelope import envelope, stream_envelope
+from .idempotent import REPLAYED_HEADER, answer_keyed, call_key, with_key_param
 from .params import flatten_errors, read_params
 
 RunsOn = Literal["connection", "session", "snapshot"]
@@ -56,6 +58,8 @@ class Verb:
     example: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
     null_data_setting: str | None = None
+    # A writing verb takes an idempotency key (header or parameter); reading verbs do not.
+    writes: bool = True
 
 
 VERBS: list[Verb] = []
@@ -74,14 +78,19 @@ def verb(
     extra: dict[str, Any] | None = None,
     null_data_setting: str | None = None,
     path: str | None = None,
+    writes: bool | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
     function, which takes the database access of `runs_on` and the loaded parameters and
-    returns `data`, an `Answer`, or (for ``"snapshot"``) an iterable to stream."""
+    returns `data`, an `Answer`, or (for ``"snapshot"``) an iterable to stream.
+
+    A writing verb (all but ``"snapshot"`` ones, unless `writes` says otherwise) takes the
+    `idempotency_key` parameter and the Idempotency-Key header."""
+    writes = runs_on != "snapshot" if writes is None else writes
     declared = Verb(
         name=name,
         path=path or f"/promocodes/{name}",
-        schema=schema,
+        schema=with_key_param(schema) if writes else schema,
         runs_on=runs_on,
         summary=summary,
         description=description,
@@ -90,6 +99,7 @@ def verb(
         example=example or {},
         extra=extra or {},
         null_data_setting=null_data_setting,
+        writes=writes,
     )
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,12 +133,53 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
     return args
 
 
-def _respond(declared: Verb, answer: Any):
+def _body(declared: Verb, answer: Any) -> dict[str, Any]:
+    """Return the envelope's body (without error and error_text) for a verb's answer."""
     if declared.null_data_setting and current_app.config[declared.null_data_setting]:
-        return envelope(None)
+        return {"data": None}
     if isinstance(answer, Answer):
-        return envelope(answer.data, **answer.extra)
-    return envelope(answer)
+        return {"data": answer.data, **answer.extra}
+    return {"data": answer}
+
+
+def _respond(body: dict[str, Any], replayed: bool = False):
+    response = envelope(**body)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+# How often a call that lost a race to a unique index is run again (see errors.RaceLost).
+_RUNS = 3
+
+
+def _run(
+    declared: Verb,
+    handler: Callable[..., Any],
+    access: Connection | scoped_session,
+    args: dict[str, Any],
+) -> tuple[dict[str, Any], bool]:
+    """Run the verb on `access` (a connection or the session); with an idempotency key, once
+    for the key. A lost race is rolled back and run again, up to _RUNS times. Returns the
+    envelope's body and whether it is an earlier call's, replayed."""
+    key = call_key(args) if declared.writes else None
+    for run in range(_RUNS):
+        try:
+            if key is None:
+                return _body(declared, handler(access, args)), False
+            connection = access if isinstance(access, Connection) else promo_connection(access)
+            return answer_keyed(
+                declared.name,
+                connection,
+                args,
+                key,
+                lambda: _body(declared, handler(access, args)),
+            )
+        except RaceLost:
+            if run == _RUNS - 1:
+                raise
+            access.rollback()
+    raise AssertionError("unreachable")
 
 
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
@@ -137,9 +188,9 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
         # error too).
         with current_promo().engine.connect() as connection:
             args = load(declared.schema, connection)
-            answer = handler(connection, args)
+            body, replayed = _run(declared, handler, connection, args)
             connection.commit()
-        return _respond(declared, answer)
+        return _respond(body, replayed)
 
     return view
 
@@ -147,9 +198,9 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
 def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
         args = load(declared.schema)
-        answer = handler(promo_session(), args)
+        body, replayed = _run(declared, handler, promo_session(), args)
         promo_session().commit()
-        return _respond(declared, answer)
+        return _respond(body, replayed)
 
     return view
 

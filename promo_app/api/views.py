@@ -107,6 +107,7 @@ def import_(session, args):
 @verb(
     "get",
     get_schema,
+    writes=False,
     summary="Describe a promo code",
     description="Answers the code's state: when it was added, attached, activated, and its expiry.",
     data=CODE_STATE,
