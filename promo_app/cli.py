@@ -90,12 +90,18 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
 @command("create-program")
 @click.argument("name")
 @click.option("--universal", is_flag=True, help="Its codes may go to any number of profiles.")
-def create_program(name: str, universal: bool) -> None:
+@click.option(
+    "--one-per-profile",
+    is_flag=True,
+    help="A pool draw for a profile that holds a code of this program answers that code.",
+)
+def create_program(name: str, universal: bool, one_per_profile: bool) -> None:
     """Create a loyalty program (a pool of codes); print its loyalty_id."""
-    program = make_program(promo_session(), name, universal)
+    program = make_program(promo_session(), name, universal, one_per_profile)
     promo_session().commit()
     kind = "universal" if universal else "personal"
-    click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default.")
+    once = "; a profile draws one code at most" if one_per_profile else ""
+    click.echo(f"Created loyalty program {name!r}; its codes are {kind} by default{once}.")
     click.echo(program.id)
 
 

@@ -12,12 +12,15 @@ class ProgramNameError(InvalidInput):
     """A program name that cannot be used."""
 
 
-def create_program(session: Session, name: str, universal: bool) -> LoyaltyProgram:
-    """Add a loyalty program; the caller commits."""
+def create_program(
+    session: Session, name: str, universal: bool, one_per_profile: bool = False
+) -> LoyaltyProgram:
+    """Add a loyalty program; the caller commits. In a one-per-profile program a pool draw
+    for a profile that holds a code of the program answers that code."""
     name = name.strip()
     if not name or len(name) > 255:
         raise ProgramNameError("A program name has 1 to 255 characters.")
-    program = LoyaltyProgram(name=name, universal=universal)
+    program = LoyaltyProgram(name=name, universal=universal, one_per_profile=one_per_profile)
     session.add(program)
     session.flush()
     return program

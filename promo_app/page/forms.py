@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, RadioField, SelectChoice, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -26,6 +26,10 @@ class ProgramForm(FlaskForm):
             SelectChoice("universal", "universal: each may go to any number of customers"),
         ],
         default="personal",
+    )
+    one_per_profile = BooleanField(
+        "One code per customer: a customer who holds a code of this program gets that code "
+        "again from the pool, not a second one"
     )
 
 

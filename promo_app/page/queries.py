@@ -91,6 +91,7 @@ class ProgramSummary:
     attached: int
     activated: int
     expired: int
+    one_per_profile: bool = False
 
     def share(self, status: str) -> float:
         """Return the percentage of the program's codes in `status` (for the usage bar)."""
@@ -135,6 +136,7 @@ def program_summaries(
                 attached=row.attached or 0,
                 activated=row.activated or 0,
                 expired=row.expired or 0,
+                one_per_profile=program.one_per_profile,
             )
         )
     return summaries

@@ -86,7 +86,12 @@ def index():
     form = ProgramForm()
     if form.validate_on_submit():
         try:
-            program = create_program(promo_session(), form.name.data, form.kind.data == "universal")
+            program = create_program(
+                promo_session(),
+                form.name.data,
+                form.kind.data == "universal",
+                one_per_profile=form.one_per_profile.data,
+            )
         except ProgramNameError as error:
             form.name.errors.append(str(error))
         else:
