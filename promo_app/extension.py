@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from . import rate_limits
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine, promo_connection
 from .models import BIND_KEY, PromoModel
@@ -49,6 +50,7 @@ class PromoCodes:
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
+        rate_limits.install(app)
         app.extensions["promo"] = self
 
         from .api import bp as api_bp

@@ -24,6 +24,7 @@ from sqlalchemy.orm import scoped_session
 
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError, RaceLost
+from ..rate_limits import check_token
 from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
@@ -113,7 +114,7 @@ def verb(
     return register
 
 
-def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]:
+def load(schema: Schema, connection: Connection | None = None, verb: str = "") -> dict[str, Any]:
     """Read the request's parameters, check its token, then validate them with `schema`.
 
     The token is checked before anything else, so a caller without one learns nothing
@@ -125,6 +126,7 @@ def load(schema: Schema, connection: Connection | None = None) -> dict[str, Any]
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
     token = authenticate(connection or promo_connection(promo_session()), secret)
+    check_token(verb, token.token_id)
     try:
         args = schema.load(params)
     except ValidationError as error:
@@ -187,7 +189,7 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
         # A connection of its own, rolled back when it closes unless committed (on an
         # error too).
         with current_promo().engine.connect() as connection:
-            args = load(declared.schema, connection)
+            args = load(declared.schema, connection, declared.name)
             body, replayed = _run(declared, handler, connection, args)
             connection.commit()
         return _respond(body, replayed)
@@ -197,7 +199,7 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
 
 def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
-        args = load(declared.schema)
+        args = load(declared.schema, verb=declared.name)
         body, replayed = _run(declared, handler, promo_session(), args)
         promo_session().commit()
         return _respond(body, replayed)
@@ -207,7 +209,7 @@ def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any
 
 def _on_snapshot(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
-        args = load(declared.schema)
+        args = load(declared.schema, verb=declared.name)
         session = promo_session()
         # The token was read in a transaction that, on SQLite, holds the write lock: end
         # it, and read the answer in one read-only transaction, a snapshot.

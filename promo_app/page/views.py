@@ -24,6 +24,7 @@ from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program
+from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
 from ..times import rfc3339
 from .auth import SESSION_KEY, safe_next
@@ -55,18 +56,28 @@ def refused_csrf(form) -> bool:
 def sign_in():
     form = SignInForm()
     error = None
+    wait = 0
     if form.validate_on_submit():
-        admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
+        # Spent limits answer before the password is looked at: guessing costs time.
+        wait = sign_in_wait(form.name.data)
+        admin = None
+        if not wait:
+            admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
         if admin is not None:
             target = safe_next(request.args.get("next"))
             session.pop(SESSION_KEY, None)
             session[SESSION_KEY] = admin.id
             return redirect(target)
-        error = "Wrong name or password."
+        if wait:
+            error = f"Too many failed sign-ins. Try again in {wait} seconds."
+        else:
+            count_failed_sign_in(form.name.data)
+            error = "Wrong name or password."
     elif refused_csrf(form):
         error = CSRF_MESSAGE
-    status = 400 if error == CSRF_MESSAGE else (401 if error else 200)
-    return render_template("promo/sign_in.html", form=form, error=error), status
+    status = 400 if error == CSRF_MESSAGE else (429 if wait else (401 if error else 200))
+    html = render_template("promo/sign_in.html", form=form, error=error)
+    return html, status, ({"Retry-After": str(wait)} if wait else {})
 
 
 @bp.post("/logout")
