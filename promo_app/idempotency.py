@@ -132,21 +132,19 @@ def answer_once(
     now = utcnow()
     cutoff = now - ttl
     ids = {"token_id": token_id, "key": key, "cutoff": cutoff}
+    claim = _CLAIM[connection.dialect.name].rows(
+        connection, {**ids, "request_hash": call_hash, "now": now}
+    )
+    if claim:
+        body = work()
+        _ANSWER.rows(connection, {"claim_id": claim[0][0], "answer": json.dumps(body)})
+        if prune_every > 0 and next(_CLAIMS) % prune_every == 0:
+            prune(connection, cutoff)
+        return body, False
+    # The key is taken: by an earlier call, or by one that committed while this one waited.
     stored = _FIND.rows(connection, ids)
     if not stored:
-        claim = _CLAIM[connection.dialect.name].rows(
-            connection, {**ids, "request_hash": call_hash, "now": now}
-        )
-        if claim:
-            body = work()
-            _ANSWER.rows(connection, {"claim_id": claim[0][0], "answer": json.dumps(body)})
-            if prune_every > 0 and next(_CLAIMS) % prune_every == 0:
-                prune(connection, cutoff)
-            return body, False
-        # Another call claimed the key and committed while this one waited to claim it.
-        stored = _FIND.rows(connection, ids)
-        if not stored:
-            raise IdempotencyKeyInProgress()
+        raise IdempotencyKeyInProgress()
     [(stored_hash, answer)] = stored
     if stored_hash != call_hash:
         raise IdempotencyKeyReused()

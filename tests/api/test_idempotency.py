@@ -240,4 +240,4 @@ def test_attach_without_a_key_runs_the_four_statements_of_a_draw(
     assert status == 200
     assert len(without) == 4
     assert not any("promo_idempotency_key" in statement for statement in without)
-    assert len(keyed) == 7  # and the key's lookup, claim and answer
+    assert len(keyed) == 6  # and the key's claim and its answer
