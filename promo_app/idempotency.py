@@ -49,7 +49,9 @@ def request_hash(verb: str, params: Mapping[str, Any]) -> str:
     """Hash a call as the key compares it: the verb and its parameters as loaded (so 5 and
     "5" are the same db_id), without the token, the format and the key itself."""
     compared = {name: value for name, value in params.items() if name not in _NOT_COMPARED}
-    text = json.dumps([verb, compared], sort_keys=True, default=_plain, ensure_ascii=False)
+    text = json.dumps(
+        [verb, compared], sort_keys=True, default=_plain, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -57,7 +59,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return vars(value)  # a flat dataclass (ProfileKey): its fields by name
     raise TypeError(f"{type(value).__name__} cannot be compared as a parameter")
 
 
@@ -137,7 +139,9 @@ def answer_once(
     )
     if claim:
         body = work()
-        _ANSWER.rows(connection, {"claim_id": claim[0][0], "answer": json.dumps(body)})
+        _ANSWER.rows(
+            connection, {"claim_id": claim[0][0], "answer": json.dumps(body, separators=(",", ":"))}
+        )
         if prune_every > 0 and next(_CLAIMS) % prune_every == 0:
             prune(connection, cutoff)
         return body, False
