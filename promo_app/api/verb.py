@@ -118,7 +118,8 @@ def load(schema: Schema, connection: Connection | None = None, verb: str = "") -
     """Read the request's parameters, check its token, then validate them with `schema`.
 
     The token is checked before anything else, so a caller without one learns nothing
-    about the parameters a verb takes. Returns the parameters with `api_token` added.
+    about the parameters a verb takes; the call then counts against the token's rate limit
+    for `verb` (429 when it is spent). Returns the parameters with `api_token` added.
     The token is read on `connection`, or by default in the session's transaction.
     """
     params = read_params()
