@@ -100,6 +100,8 @@ def attach_code(
     attached = _attached_at(connection, promo.id, profile.id)
     if attached is not None:
         return AttachResult(promo.code, program.id, profile.profile_id, attached)
+    if promo.voided is not None:
+        raise CodeExpired()  # a voided code is expired for good
     if not promo.universal and not promo.free:
         raise AlreadyAttached()
     if is_expired(promo, now):
@@ -238,6 +240,7 @@ _CODE_COLUMNS = (
     PromoCode.__table__.c.universal,
     PromoCode.__table__.c.free,
     PromoCode.__table__.c.expire_date,
+    PromoCode.__table__.c.voided,
 )
 
 

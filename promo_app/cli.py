@@ -5,10 +5,10 @@ Every command that makes something prints its id (or token) as its last line.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -21,14 +21,16 @@ from . import demo
 from .admins import AdminUserError, set_admin_user
 from .codes import get_program
 from .errors import PromoError, ServiceError
+from .generating.patterns import ALPHABETS, DEFAULT_ALPHABET, MIN_BITS, Pattern
+from .generating.writing import generate_codes
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
 from .importing.files import CodeFileError, check_code_file, read_code_file
 from .importing.report import ImportReport
-from .models import Database
-from .profiles import add_profile, get_database
 from .profiles import create_database as create_profile_database
+from .profiles.files import import_profile_file
 from .programs import create_program as make_program
 from .state import current_promo, promo_session
+from .times import parse_expire_date
 from .tokens import create_token, revoke_token
 from .transfer import TransferError, copy_data, open_engine, open_source_engine
 
@@ -129,46 +131,27 @@ def revoke_token_command(name: str) -> None:
 @command("import-profiles")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db-id", type=int, required=True, help="The database to add them to.")
-def import_profiles(path: str, db_id: int) -> None:
-    """Add the profiles of a CSV file (columns email, phone and custom fields)."""
-    database = get_database(promo_session(), db_id)
-    declared = {field.name for field in database.custom_fields}
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        reader = csv.DictReader(file)
-        try:
-            columns = [name.strip() for name in reader.fieldnames or []]
-            unknown = [name for name in columns if name not in {"email", "phone", *declared}]
-            if unknown:
-                raise click.ClickException(
-                    f"Columns {unknown} are not custom fields of database {db_id}; "
-                    f"it declares {sorted(declared) or 'none'}."
-                )
-            reader.fieldnames = columns
-            added, bad = _add_profiles(database, reader)
-        except UnicodeDecodeError:
-            promo_session().rollback()
-            raise click.ClickException("The file is not UTF-8 text.") from None
-    promo_session().commit()
-    for line, reason in bad:
+@click.option(
+    "--match",
+    default=None,
+    help="How a line finds its profile: email, phone or a custom field "
+    "(default: its email, else its phone).",
+)
+def import_profiles(path: str, db_id: int, match: str | None) -> None:
+    """Add or update the profiles of a CSV file (columns email, phone and custom fields)."""
+    with (
+        current_promo().engine.connect() as connection,
+        open(path, encoding="utf-8-sig", newline="") as file,
+    ):
+        report = import_profile_file(connection, db_id, file, match=match)
+    for line, reason in report.problems:
         click.echo(f"line {line}: {reason}", err=True)
-    click.echo(f"Added {added} profiles to database {db_id}; {len(bad)} lines were not valid.")
-
-
-def _add_profiles(database: Database, reader: csv.DictReader) -> tuple[int, list[tuple[int, str]]]:
-    added, bad = 0, []
-    for row in reader:
-        if None in row:
-            bad.append((reader.line_num, "more cells than the header has columns"))
-            continue
-        values = {name: (value or "").strip() for name, value in row.items()}
-        if not any(values.values()):
-            continue
-        email, phone = values.pop("email", ""), values.pop("phone", "")
-        add_profile(promo_session(), database, email=email, phone=phone, custom=values)
-        added += 1
-        if added % 1000 == 0:
-            promo_session().commit()
-    return added, bad
+    if report.refused > len(report.problems):
+        click.echo(f"... and {report.refused - len(report.problems)} more lines", err=True)
+    click.echo(
+        f"Added {report.created} profiles to database {db_id} and updated {report.updated}; "
+        f"{report.refused} lines were not valid."
+    )
 
 
 @command("import-codes")
@@ -216,6 +199,47 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size
     click.echo(
         f"Inserted {report.inserted}, duplicated {report.duplicated}, invalid {report.invalid}."
     )
+
+
+@command("generate-codes")
+@click.option("--loyalty-id", type=int, required=True, help="The loyalty program.")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="How many new codes.")
+@click.option("--pattern", required=True, help="# a digit, @ a letter, * either: '****-****'.")
+@click.option("--prefix", default="", help="Text before the pattern.")
+@click.option("--suffix", default="", help="Text after the pattern.")
+@click.option("--alphabet", type=click.Choice(list(ALPHABETS)), default=DEFAULT_ALPHABET)
+@click.option("--expire-date", help="YYYY-MM-DD (through that day) or an RFC 3339 time.")
+@click.option("--force", is_flag=True, help=f"Allow a pattern under {MIN_BITS} bits.")
+def generate_codes_command(
+    loyalty_id: int, count: int, expire_date: str | None, force: bool, **pattern: str
+) -> None:
+    """Generate new random codes into a program, none equal to one it has."""
+    program = get_program(promo_session(), loyalty_id)
+    expiry = parse_expiry_option(expire_date)
+    steps = generate_codes(
+        promo_session(),
+        program,
+        Pattern(pattern.pop("pattern"), **pattern),
+        count,
+        expire_date=expiry,
+        force=force,
+        after_batch=lambda _report: promo_session().commit(),
+    )
+    report = None
+    with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
+        for report in steps:
+            bar.update(report.inserted - bar.pos)
+    redrawn = (
+        f"; {report.redrawn} drawn codes the program had were drawn again" if report.redrawn else ""
+    )
+    click.echo(f"Inserted {report.inserted} codes into loyalty program {loyalty_id}{redrawn}.")
+
+
+def parse_expiry_option(text: str | None) -> datetime | None:
+    try:
+        return None if text is None else parse_expire_date(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--expire-date") from None
 
 
 @promo_cli.command("copy-data")

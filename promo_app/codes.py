@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
+    and_,
     delete,
     func,
     select,
@@ -42,6 +44,32 @@ def normalize_code(raw: str) -> str:
     if not code.isprintable():
         raise InvalidCode("A promo code must not contain control characters.")
     return code
+
+
+def prefix_condition(session: Session, prefix: str) -> ColumnElement[bool]:
+    """Return the condition `code starts with prefix`, exact and case-sensitive, as bound values.
+
+    SQLite's LIKE ignores case, so there a range on the (binary-ordered) code does it and
+    uses the unique index; PostgreSQL's LIKE is exact, and a range is not under a locale
+    collation, so there it is LIKE with the wildcards of the prefix escaped.
+    """
+    if session.get_bind(PromoCode).dialect.name == "sqlite":
+        upper = _prefix_upper_bound(prefix)
+        condition = PromoCode.code >= prefix
+        return condition if upper is None else and_(condition, PromoCode.code < upper)
+    return PromoCode.code.startswith(prefix, autoescape=True)
+
+
+def _prefix_upper_bound(prefix: str) -> str | None:
+    """Return the least string greater than every string that starts with `prefix`."""
+    chars = list(prefix)
+    while chars:
+        point = ord(chars.pop()) + 1
+        if 0xD800 <= point <= 0xDFFF:  # surrogates cannot be stored: skip them
+            point = 0xE000
+        if point <= 0x10FFFF:
+            return "".join(chars) + chr(point)
+    return None
 
 
 def get_program(session: Session, loyalty_id: int) -> LoyaltyProgram:
@@ -137,9 +165,12 @@ def update_code(
 ) -> None:
     """Set or clear a code's activation and expiry; None for `activated` leaves it as it is.
 
-    Setting `activated` on a code that is already activated keeps its first time.
+    Setting `activated` on a code that is already activated keeps its first time. A voided
+    code cannot be changed: it is expired for good.
     """
     now = now or utcnow()
+    if promo.voided is not None:
+        raise CodeExpired()
     if activated is True and promo.activated is None:
         promo.activated = now
     elif activated is False:
@@ -165,7 +196,7 @@ def detach_code(session: Session, promo: PromoCode, profile: ProfileRef) -> None
     ).first()
     if removed is None:
         raise NotAttached()
-    if not promo.universal:
+    if not promo.universal and promo.voided is None:  # a voided code never goes back
         promo.free = True
         promo.activated = None
     session.flush()

@@ -7,9 +7,10 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import rate_limits
+from . import host, rate_limits
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine, promo_connection
+from .host import HostProfiles, ProfileSpec
 from .models import BIND_KEY, PromoModel
 from .state import DEFAULTS
 
@@ -24,6 +25,8 @@ class PromoCodes:
 
     def __init__(self, db: SQLAlchemy | None = None, app: Flask | None = None) -> None:
         self.db = db if db is not None else SQLAlchemy()
+        # The Python API (promo_app/host.py): promo.profiles.upsert/get/delete, promo.attach.
+        self.profiles = HostProfiles(self)
         if app is not None:
             self.init_app(app)
 
@@ -61,6 +64,14 @@ class PromoCodes:
         app.register_blueprint(api_bp, url_prefix=f"{prefix}/api/v1.1")
         app.register_blueprint(page_bp, url_prefix=f"{prefix}/admin")
         app.cli.add_command(promo_cli)
+
+    def attach(
+        self, db_id: int, loyalty_id: int, profile: ProfileSpec, code: str | None = None
+    ) -> str:
+        """Attach `code`, or the oldest free code of program `loyalty_id`, to `profile` (a
+        profile_id, what upsert returned, or one identifier such as {"user_id": 42}) in one
+        committed transaction; return the code. Raises the errors the API answers with."""
+        return host.attach(self, db_id, loyalty_id, profile, code)
 
     @property
     def engine(self) -> Engine:

@@ -88,11 +88,14 @@ class Profile(PromoModel):
     profile_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_profile_id)
     db_id: Mapped[int] = mapped_column(ForeignKey("promo_database.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(String(320))
-    # Lookup keys: the identifiers as they are compared (see profiles.email_key/phone_key).
+    # Lookup keys: the identifiers as they are compared (see profiles.matching.email_key/phone_key).
     email_key: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
     phone_key: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the profile is deleted: its identifiers and fields are gone, its row stays so
+    # that the codes it was given stay taken (profiles/deleting.py).
+    deleted: Mapped[datetime | None] = mapped_column(DateTime)
 
     field_values: Mapped[list[ProfileFieldValue]] = relationship(
         back_populates="profile", cascade="all, delete-orphan"
@@ -162,6 +165,9 @@ class PromoCode(PromoModel):
     expire_date: Mapped[datetime | None] = mapped_column(DateTime)
     activated: Mapped[datetime | None] = mapped_column(DateTime)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the merchant voided it: it is never attached again (not free, expired at that
+    # time at the latest, its expiry fixed) and stays listed as voided.
+    voided: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Attachment(PromoModel):

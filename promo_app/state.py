@@ -23,6 +23,8 @@ DEFAULTS: dict[str, object] = {
     "PROMO_ATTACH_NULL_DATA": False,
     # Most codes one `import` call adds; the rest of its list is counted in discarded_by_limit.
     "PROMO_IMPORT_MAX_CODES": 10_000,
+    # Most profiles one `profiles/import_batch` call takes; a longer list is refused (400).
+    "PROMO_PROFILES_BATCH_MAX": 1_000,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
     # The page ({prefix}/admin). Who may see it: a callable taking no arguments that returns

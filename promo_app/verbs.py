@@ -17,10 +17,13 @@ from . import codes
 from .attach import AttachResult, attach_code, claim_free_code, find_targets, held_code
 from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
-from .errors import NoCodesAvailable, PromoError
+from .errors import IncorrectRequest, NoCodesAvailable, PromoError
+from .generating.patterns import DEFAULT_ALPHABET, Pattern, PatternError
+from .generating.writing import GenerationReport, generate_codes
 from .importing.batches import import_codes
 from .importing.report import ImportLine, ImportReport, Outcome
 from .profiles import ProfileKey, find_profile
+from .profiles.matching import find_profile_or_deleted
 from .times import utcnow
 from .tokens import Grant, check_database_access
 
@@ -147,11 +150,15 @@ def detach(
     profile_key: ProfileKey,
     code: str,
 ) -> dict[str, Any]:
-    """Remove the attachment of `code` to the profile `profile_key` names; answer its state."""
+    """Remove the attachment of `code` to the profile `profile_key` names; answer its state.
+
+    A deleted profile's profile_id still finds it here: its codes stay taken until a
+    merchant detaches them on purpose.
+    """
     check_database_access(token, db_id)
     connection = promo_connection(session)
     program = find_targets(connection, db_id, loyalty_id)
-    profile = find_profile(connection, db_id, profile_key)
+    profile = find_profile_or_deleted(connection, db_id, profile_key)
     promo = codes.get_code(session, program, code)
     codes.detach_code(session, promo, profile)
     return codes.code_state(session, promo)
@@ -172,3 +179,31 @@ def export_all(
             yield from batch
 
     return items()
+
+
+def generate(
+    session: Session,
+    *,
+    loyalty_id: int,
+    count: int,
+    pattern: str,
+    prefix: str = "",
+    suffix: str = "",
+    alphabet: str = DEFAULT_ALPHABET,
+    expire_date: datetime | None = None,
+    force: bool = False,
+    limit: int,
+) -> GenerationReport:
+    """Add `count` (at most `limit`) new codes of `pattern` to the program; answer them."""
+    if count > limit:
+        raise IncorrectRequest({"count": [f"At most {limit:,} codes a call."]})
+    try:
+        shape = Pattern(pattern, prefix, suffix, alphabet)
+        program = get_program(session, loyalty_id)
+        steps = generate_codes(
+            session, program, shape, count, expire_date=expire_date, force=force, keep_codes=True
+        )
+        *_, report = steps
+    except PatternError as error:
+        raise IncorrectRequest({error.field: [str(error)]}) from None
+    return report

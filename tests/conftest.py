@@ -1,25 +1,23 @@
-"""Fixtures in the manner of flaskr: a fresh app and database per test, a client, a runner."""
+"""Fixtures in the manner of flaskr: a fresh app and database per test, a client, a runner.
+
+Each test's database is a copy of a template built once per run (tests/databases.py), and
+the test's `session` is its own, beside the app's, as in production."""
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from promo_app import create_app
-from promo_app.importing.batches import import_codes
-from promo_app.importing.report import ImportLine
-from promo_app.models import CustomField, Database, LoyaltyProgram
-from promo_app.profiles import add_profile
-from promo_app.tokens import create_token
+from tests.databases import Shop, Templates, fresh_postgres_database, parts_for
+from tests.helpers import ADMIN
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -42,22 +40,30 @@ def selected_backend(config: pytest.Config) -> str:
     return backend
 
 
+ONLY_ON_SQLITE = ("sqlite_only", "db_independent")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave tests of SQLite's own behaviour out of a pass on another database."""
+    """Leave out of a pass on another database the tests of SQLite's own behaviour, and those
+    that would run exactly as in the SQLite pass (no database, or a SQLite file of their own)."""
     if selected_backend(config) == "sqlite":
         return
-    other = [item for item in items if item.get_closest_marker("sqlite_only")]
+
+    def sqlite_pass_only(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) for name in ONLY_ON_SQLITE)
+
+    other = [item for item in items if sqlite_pass_only(item)]
     if other:
         config.hook.pytest_deselected(items=other)
-        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+        items[:] = [item for item in items if not sqlite_pass_only(item)]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     backend = selected_backend(config)
     if backend == "postgresql":
         where = make_url(postgres_base_url()).render_as_string(hide_password=True)
-        return f"promo test database: postgresql (a fresh database per test on {where})"
-    return "promo test database: sqlite (a fresh file per test)"
+        return f"promo test database: postgresql (a copy of a template per test on {where})"
+    return "promo test database: sqlite (a copy of a template file per test)"
 
 
 def postgres_base_url() -> str:
@@ -87,35 +93,32 @@ def postgres_server() -> URL:
     return url
 
 
-@contextmanager
-def fresh_postgres_database(server: URL) -> Iterator[str]:
-    """Make an empty database from template0; drop it, with its connections, after."""
-    name = f"promo_test_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+@pytest.fixture(scope="session")
+def templates(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Templates]:
+    server = None
+    if selected_backend(request.config) == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+    made = Templates(tmp_path_factory.mktemp("templates"), server)
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """The URL of a fresh, empty database for one test: a SQLite file, or with
-    --db postgresql (PROMO_TEST_DATABASE=postgresql) a PostgreSQL database of its own."""
-    if selected_backend(request.config) == "sqlite":
-        yield f"sqlite:///{tmp_path / 'promo.db'}"
-        return
-    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+def database_url(request: pytest.FixtureRequest, templates: Templates, tmp_path) -> Iterator[str]:
+    """The URL of the test's own database, with the promo tables: a SQLite file, or with
+    --db postgresql (PROMO_TEST_DATABASE=postgresql) a PostgreSQL database of its own.
+
+    It is a copy of a template (tests/databases.py) that holds the shop if the test uses
+    the `shop`, and the page's admin user if it uses the `admin`.
+    """
+    with templates.copy(parts_for(request.fixturenames), tmp_path) as url:
         yield url
 
 
 @pytest.fixture
 def postgres_url(postgres_server: URL) -> Iterator[str]:
-    """A second fresh database on PostgreSQL, whichever backend the run is on."""
+    """A second fresh database on PostgreSQL, whichever backend the run is on: empty, with
+    no tables."""
     with fresh_postgres_database(postgres_server) as url:
         yield url
 
@@ -136,17 +139,15 @@ def app(database_url, app_config):
             **app_config,
         }
     )
-    with app.app_context():
-        app.extensions["promo"].create_all()
     yield app
-    # Close pooled connections now: the test's database is dropped next.
+    # Close pooled connections now: the test's database is put back or dropped next.
     with app.app_context():
         for engine in app.extensions["promo"].db.engines.values():
             engine.dispose()
 
 
 @pytest.fixture
-def engine(app):
+def engine(app) -> Engine:
     """The app's promo engine, for tests that open sessions of their own beside the app's."""
     with app.app_context():
         return app.extensions["promo"].engine
@@ -163,64 +164,22 @@ def runner(app):
 
 
 @pytest.fixture
-def session(app):
-    """A session on the test's database, inside an application context."""
-    with app.app_context():
-        yield app.extensions["promo"].db.session
-
-
-@dataclass
-class Shop:
-    """A database with profiles, programs with codes, and tokens, as a shop would have."""
-
-    db_id: int
-    other_db_id: int
-    personal_id: int
-    universal_id: int
-    empty_id: int
-    token: str
-    limited_token: str
-    profiles: dict[str, str]
+def session(engine) -> Iterator[Session]:
+    """A session of the test's own on the promo engine, as a script beside the app would
+    have: bound to no application context, so that each request of the `client` gets its
+    own context, session and teardown, as in production."""
+    with Session(engine) as session:
+        yield session
 
 
 @pytest.fixture
-def shop(app, session) -> Shop:
-    database = Database(name="Shop", custom_fields=[CustomField(name="card")])
-    other = Database(name="Other shop")
-    personal = LoyaltyProgram(name="Welcome", universal=False)
-    universal = LoyaltyProgram(name="Summer sale", universal=True)
-    empty = LoyaltyProgram(name="Empty", universal=False)
-    session.add_all([database, other, personal, universal, empty])
-    session.flush()
-    people = {
-        "alice": add_profile(
-            session,
-            database,
-            email="Alice@Example.com",
-            phone="+7 (900) 000-00-01",
-            custom={"card": "1001"},
-        ),
-        "bob": add_profile(session, database, email="bob@example.com", phone="+79000000002"),
-        "twin1": add_profile(session, database, email="twin@example.com", custom={"card": "7"}),
-        "twin2": add_profile(session, database, email="twin@example.com", custom={"card": "7"}),
-        "stranger": add_profile(session, other, email="stranger@example.com"),
-    }
-    import_codes(session, personal, [ImportLine(n, f"FREE-{n}") for n in range(1, 4)])
-    import_codes(session, universal, [ImportLine(1, "SUMMER")])
-    token = create_token(session, "shop")
-    session.flush()
-    limited = create_token(session, "other only", [other.id])
-    session.flush()
-    # Read every value before the commit: a read after it would begin a new transaction.
-    made = Shop(
-        db_id=database.id,
-        other_db_id=other.id,
-        personal_id=personal.id,
-        universal_id=universal.id,
-        empty_id=empty.id,
-        token=token,
-        limited_token=limited,
-        profiles={name: profile.profile_id for name, profile in people.items()},
-    )
-    session.commit()
-    return made
+def shop(request: pytest.FixtureRequest, templates: Templates, database_url) -> Shop:
+    """The shop in the test's database (copied with it from its template)."""
+    return templates.shop(parts_for(request.fixturenames))
+
+
+@pytest.fixture
+def admin(database_url) -> str:
+    """The name of the page's admin user in the test's database (copied with it from its
+    template); its password is tests.helpers.PASSWORD."""
+    return ADMIN

@@ -7,6 +7,10 @@ from typing import Any
 
 import xmltodict
 
+# The page's admin user that the `admin` fixture makes, and its password.
+ADMIN = "boss"
+PASSWORD = "correct horse battery"
+
 
 def call(client, verb: str, params: dict[str, Any], fmt: str = "json", **kwargs: Any):
     """POST `params` to a verb as JSON, XML or a form; return (HTTP status, envelope)."""

@@ -134,7 +134,7 @@ def build_document(server_url: str, config: Mapping[str, Any]) -> dict[str, Any]
 
 def request_schema(plugin: MarshmallowPlugin, schema: Schema) -> dict[str, Any]:
     component = copy.deepcopy(plugin.converter.schema2jsonschema(schema))
-    if isinstance(schema, ProfileMatchSchema):
+    if isinstance(schema, ProfileMatchSchema) and getattr(schema, "identifier_required", True):
         component.update(PROFILE_MATCHING_RULES)
     if isinstance(schema, UpdateSchema):
         # UpdateSchema's @validates_schema: something to change.
@@ -197,7 +197,8 @@ def operation(verb: Verb, null_data: bool) -> dict[str, Any]:
 
 
 def example(verb: Verb) -> dict[str, Any]:
-    return {"token": EXAMPLE_TOKEN, "loyalty_id": 1, **verb.example}
+    program = {"loyalty_id": 1} if "loyalty_id" in verb.schema.fields else {}
+    return {"token": EXAMPLE_TOKEN, **program, **verb.example}
 
 
 def answer(verb: Verb, null_data: bool) -> dict[str, Any]:

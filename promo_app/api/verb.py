@@ -13,14 +13,14 @@ A verb runs on one of three kinds of database access (`runs_on`):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flask import current_app
 from marshmallow import Schema, ValidationError
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError, RaceLost
@@ -211,14 +211,29 @@ def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any
 def _on_snapshot(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
         args = load(declared.schema, verb=declared.name)
-        session = promo_session()
-        # The token was read in a transaction that, on SQLite, holds the write lock: end
-        # it, and read the answer in one read-only transaction, a snapshot.
-        session.commit()
-        begin_read_only(session)
-        return stream_envelope(handler(session, args))
+        # The token was read in a transaction that, on SQLite, holds the write lock: end it.
+        promo_session().commit()
+        # Read the whole answer in one read-only transaction, a snapshot that blocks no
+        # writer, in a session of its own: the stream is read after the request's teardown
+        # has removed the request's session, so the stream closes this one when it ends.
+        reader = Session(current_promo().engine)
+        try:
+            begin_read_only(reader)
+            items = handler(reader, args)
+        except BaseException:
+            reader.close()
+            raise
+        return stream_envelope(_closing(items, reader))
 
     return view
+
+
+def _closing(items: Iterable[Any], reader: Session) -> Iterator[Any]:
+    """Yield `items`, then close `reader`, also when the client goes away mid-stream."""
+    try:
+        yield from items
+    finally:
+        reader.close()
 
 
 _VIEWS = {"connection": _on_connection, "session": _on_session, "snapshot": _on_snapshot}

@@ -7,6 +7,7 @@ from flask import current_app, jsonify, url_for
 
 from .. import errors, verbs
 from .blueprint import bp
+from .generation import GENERATED_DATA, GenerateSchema
 from .openapi import build_document, ref
 from .schemas import (
     ActivateSchema,
@@ -26,6 +27,7 @@ activate_schema = ActivateSchema()
 update_schema = UpdateSchema()
 detach_schema = DetachSchema()
 export_all_schema = ExportAllSchema()
+generate_schema = GenerateSchema()
 
 MATCHING_EXAMPLE = {"db_id": 1, "matching": "email", "email": "john@example.com"}
 CODE_STATE = ref("CodeState")
@@ -143,9 +145,10 @@ def activate(session, args):
     summary="Change a promo code's activation or expiry",
     description="Give `activated`, `expire_date` or both. activated=true marks the code used "
     "(keeping an earlier time), false clears it; expire_date sets the expiry, and "
-    '"" or null clears it.',
+    '"" or null clears it. A code the merchant voided cannot be changed (409 Promo code has '
+    "expired).",
     data=CODE_STATE,
-    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
+    errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound, errors.CodeExpired),
     example={"code": "CODE-1", "expire_date": "2030-12-31"},
 )
 def update(session, args):
@@ -196,6 +199,44 @@ def detach(session, args):
 )
 def export_all(session, args):
     return verbs.export_all(session, loyalty_id=args["loyalty_id"])
+
+
+@verb(
+    "generate",
+    generate_schema,
+    summary="Generate new promo codes from a pattern (our extension)",
+    description="Not part of the platform's API: an extension of this service. Adds `count` "
+    "new random codes (at most PROMO_IMPORT_MAX_CODES a call) of the form prefix + pattern + "
+    "suffix, none equal to a code the program has, as the program's default kind. Refused "
+    "(400, nothing added) when the pattern has no placeholder, cannot hold the count with "
+    "room to spare (the message names its capacity), or has under 30 bits of randomness "
+    "without `force`. `data` lists the new codes.",
+    data=GENERATED_DATA,
+    errors=(errors.LoyaltyProgramNotFound,),
+    example={"count": 2, "prefix": "SPRING-", "pattern": "****-****"},
+    extra={
+        "inserted": {"type": "integer", "description": "Codes added"},
+        "redrawn": {
+            "type": "integer",
+            "description": "Drawn codes the program had already, drawn again",
+        },
+    },
+)
+def generate(session, args):
+    result = verbs.generate(
+        session,
+        loyalty_id=args["loyalty_id"],
+        count=args["count"],
+        pattern=args["pattern"],
+        prefix=args["prefix"],
+        suffix=args["suffix"],
+        alphabet=args["alphabet"],
+        expire_date=args.get("expire_date"),
+        force=args["force"],
+        limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
+    )
+    data = [{"code": code} for code in result.codes]
+    return Answer(data, {"inserted": result.inserted, "redrawn": result.redrawn})
 
 
 @bp.get("/openapi.json")

@@ -1,6 +1,6 @@
 """The merchant's page: `{prefix}/admin`, server-rendered, behind a sign-in."""
 
-from . import auth, errors, filters, views
+from . import actions, auth, customers, errors, filters, generate, views
 from .blueprint import bp
 
-__all__ = ["auth", "bp", "errors", "filters", "views"]
+__all__ = ["actions", "auth", "bp", "customers", "errors", "filters", "generate", "views"]

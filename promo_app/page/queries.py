@@ -2,12 +2,13 @@
 
 Every code is in exactly one status, checked in this order:
 
+- ``voided``: the merchant voided it; it is never attached again;
 - ``activated``: it has been used (``activated`` is set);
 - ``attached``: a personal code given to a profile, or a universal code given to at least one;
 - ``expired``: never given out, and its ``expire_date`` has passed;
 - ``free``: still to be given out.
 
-So the four counts add up to the total, and ``free`` of a personal program is exactly
+So the five counts add up to the total, and ``free`` of a personal program is exactly
 what attach calls without a code can still draw.
 """
 
@@ -27,13 +28,15 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
+from ..codes import prefix_condition
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..times import utcnow
 
-STATUSES = ("free", "attached", "activated", "expired")
+STATUSES = ("free", "attached", "activated", "expired", "voided")
 
 
 # The statuses as SQL ---------------------------------------------------------------------
@@ -52,20 +55,25 @@ def _is_expired(now: datetime) -> ColumnElement[bool]:
 
 def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
     """Return the WHERE condition of one status (see the module's docstring)."""
+    void = PromoCode.voided.is_not(None)
+    if status == "voided":
+        return void
     used = PromoCode.activated.is_not(None)
     if status == "activated":
-        return used
+        return and_(not_(void), used)
     if status == "attached":
-        return and_(not_(used), _is_attached())
+        return and_(not_(void), not_(used), _is_attached())
     if status == "expired":
-        return and_(not_(used), not_(_is_attached()), _is_expired(now))
+        return and_(not_(void), not_(used), not_(_is_attached()), _is_expired(now))
     if status == "free":
-        return and_(not_(used), not_(_is_attached()), not_(_is_expired(now)))
+        return and_(not_(void), not_(used), not_(_is_attached()), not_(_is_expired(now)))
     raise ValueError(f"Unknown status {status!r}")
 
 
 def code_status(code: PromoCode | CodeRow | Row, attachments: int, now: datetime) -> str:
     """Return the status of one code the way `status_condition` selects it."""
+    if code.voided is not None:
+        return "voided"
     if code.activated is not None:
         return "activated"
     if (not code.universal and not code.free) or (code.universal and attachments > 0):
@@ -91,6 +99,7 @@ class ProgramSummary:
     attached: int
     activated: int
     expired: int
+    voided: int
     one_per_profile: bool = False
 
     def share(self, status: str) -> float:
@@ -99,7 +108,8 @@ class ProgramSummary:
 
     @property
     def used(self) -> int:
-        return self.total - self.free
+        """Codes given out: attached or activated. Expired codes never given out are not."""
+        return self.attached + self.activated
 
 
 def program_summaries(
@@ -136,6 +146,7 @@ def program_summaries(
                 attached=row.attached or 0,
                 activated=row.activated or 0,
                 expired=row.expired or 0,
+                voided=row.voided or 0,
                 one_per_profile=program.one_per_profile,
             )
         )
@@ -147,10 +158,28 @@ def program_summaries(
 
 @dataclass(frozen=True)
 class CodeFilter:
-    """What the list (and the export) shows: one status or all, codes starting with a prefix."""
+    """What the list (and the export, and the actions) selects: one status or all, codes
+    starting with a prefix, codes expiring in a range."""
 
     status: str | None = None
     prefix: str = ""
+    # Codes that expire within this range (either end may be open).
+    expires_from: datetime | None = None
+    expires_to: datetime | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.status or self.prefix or self.expires_from or self.expires_to)
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The filter as the page's query string spells it."""
+        args = {"status": self.status or "", "q": self.prefix}
+        if self.expires_from is not None:
+            args["expires_from"] = self.expires_from.date().isoformat()
+        if self.expires_to is not None:
+            args["expires_to"] = self.expires_to.date().isoformat()
+        return {name: value for name, value in args.items() if value}
 
 
 @dataclass(frozen=True)
@@ -163,6 +192,7 @@ class CodeRow:
     free: bool
     expire_date: datetime | None
     activated: datetime | None
+    voided: datetime | None
     created: datetime
     status: str
     # Who has it: an email (or profile_id) for one profile, "N profiles" for a universal code.
@@ -178,32 +208,6 @@ class CodePage:
     newer_than: int | None
 
 
-def prefix_condition(session: Session, prefix: str) -> ColumnElement[bool]:
-    """Return the condition `code starts with prefix`, exact and case-sensitive, as bound values.
-
-    SQLite's LIKE ignores case, so there a range on the (binary-ordered) code does it and
-    uses the unique index; PostgreSQL's LIKE is exact, and a range is not under a locale
-    collation, so there it is LIKE with the wildcards of the prefix escaped.
-    """
-    if session.get_bind(PromoCode).dialect.name == "sqlite":
-        upper = _prefix_upper_bound(prefix)
-        condition = PromoCode.code >= prefix
-        return condition if upper is None else and_(condition, PromoCode.code < upper)
-    return PromoCode.code.startswith(prefix, autoescape=True)
-
-
-def _prefix_upper_bound(prefix: str) -> str | None:
-    """Return the least string greater than every string that starts with `prefix`."""
-    chars = list(prefix)
-    while chars:
-        point = ord(chars.pop()) + 1
-        if 0xD800 <= point <= 0xDFFF:  # surrogates cannot be stored: skip them
-            point = 0xE000
-        if point <= 0x10FFFF:
-            return "".join(chars) + chr(point)
-    return None
-
-
 _CODE_COLUMNS = (
     PromoCode.id,
     PromoCode.code,
@@ -211,22 +215,32 @@ _CODE_COLUMNS = (
     PromoCode.free,
     PromoCode.expire_date,
     PromoCode.activated,
+    PromoCode.voided,
     PromoCode.created,
 )
+
+
+def filter_condition(session: Session, where: CodeFilter, now: datetime) -> ColumnElement[bool]:
+    """Return the condition of the codes `where` selects (within any program)."""
+    conditions: list[ColumnElement[bool]] = []
+    if where.status:
+        conditions.append(status_condition(where.status, now))
+    if not where.prefix.isprintable():
+        # No code has control characters (and PostgreSQL refuses NUL in a parameter).
+        conditions.append(false())
+    elif where.prefix:
+        conditions.append(prefix_condition(session, where.prefix))
+    if where.expires_from is not None:
+        conditions.append(PromoCode.expire_date >= where.expires_from)
+    if where.expires_to is not None:
+        conditions.append(PromoCode.expire_date <= where.expires_to)
+    return and_(true(), *conditions)
 
 
 def filtered_codes(session: Session, loyalty_id: int, where: CodeFilter, now: datetime):
     # Plain rows, not ORM objects: an export reads a million of them.
     query = select(*_CODE_COLUMNS).where(PromoCode.loyalty_id == loyalty_id)
-    if where.status:
-        query = query.where(status_condition(where.status, now))
-    if where.prefix.isprintable():
-        if where.prefix:
-            query = query.where(prefix_condition(session, where.prefix))
-    else:
-        # No code has control characters (and PostgreSQL refuses NUL in a parameter).
-        query = query.where(false())
-    return query
+    return query.where(filter_condition(session, where, now))
 
 
 def list_codes(
@@ -273,7 +287,13 @@ def code_rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow
                 Attachment.code_id,
                 func.count(),
                 func.max(Attachment.attached),
-                func.max(func.coalesce(Profile.email, Profile.profile_id)),
+                # A deleted profile has no email left; its codes stay taken, shown as its.
+                func.max(
+                    case(
+                        (Profile.deleted.is_not(None), "deleted profile " + Profile.profile_id),
+                        else_=func.coalesce(Profile.email, Profile.profile_id),
+                    )
+                ),
             )
             .join(Profile, Profile.id == Attachment.profile_pk)
             .where(Attachment.code_id.in_([code.id for code in codes]))
@@ -292,6 +312,7 @@ def code_rows(session: Session, codes: list[Row], now: datetime) -> list[CodeRow
                 free=code.free,
                 expire_date=code.expire_date,
                 activated=code.activated,
+                voided=code.voided,
                 created=code.created,
                 status=code_status(code, number, now),
                 profile=who,

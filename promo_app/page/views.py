@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime, time
 
 from flask import (
     Response,
@@ -128,10 +129,25 @@ def _summary_or_404(loyalty_id: int):
     return summaries[0]
 
 
-def _code_filter() -> CodeFilter:
-    status = request.args.get("status", "")
-    prefix = request.args.get("q", "").strip()
-    return CodeFilter(status=status if status in STATUSES else None, prefix=prefix[:255])
+def _code_filter(args=None) -> CodeFilter:
+    """Read the list's filter from the query string (or the fields of a form)."""
+    args = request.args if args is None else args
+    status = args.get("status", "")
+    prefix = args.get("q", "").strip()
+    return CodeFilter(
+        status=status if status in STATUSES else None,
+        prefix=prefix[:255],
+        expires_from=_day(args.get("expires_from", ""), time.min),
+        expires_to=_day(args.get("expires_to", ""), time(23, 59, 59)),
+    )
+
+
+def _day(text: str, at: time) -> datetime | None:
+    """A YYYY-MM-DD of the filter, at that time of the day; anything else is no bound."""
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()), at) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _key(name: str) -> int | None:

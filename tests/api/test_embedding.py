@@ -14,6 +14,9 @@ from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
 from tests.helpers import parse_envelope
 
+# Hosts on SQLite files of their own, whatever --db says: run once, in the SQLite pass.
+pytestmark = pytest.mark.db_independent
+
 
 def make_host(database_url: str, init_db_first: bool) -> tuple[Flask, SQLAlchemy]:
     """A bare store: its own SQLAlchemy, a model, a page, a 404 page and a failing view."""

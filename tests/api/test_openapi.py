@@ -13,8 +13,9 @@ from promo_app.models import Database
 from promo_app.profiles import add_profile
 from tests.helpers import call
 
-VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all"]
-WRITING_VERBS = ["attach", "import", "activate", "update", "detach"]
+VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all", "generate"]
+PROFILE_VERBS = ["import", "import_batch", "get", "delete"]  # tests/api/test_profiles_openapi.py
+WRITING_VERBS = ["attach", "import", "activate", "update", "detach", "generate"]
 KEY_TEXTS = [
     "Idempotency key was used with other parameters",
     "Idempotency key is in use by a call in progress",
@@ -35,7 +36,9 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_the_document_describes_every_verb_in_every_format(document):
     assert document["servers"] == [{"url": "/api/v1.1"}]
-    assert sorted(document["paths"]) == sorted(f"/promocodes/{verb}" for verb in VERBS)
+    assert sorted(document["paths"]) == sorted(
+        [f"/promocodes/{verb}" for verb in VERBS] + [f"/profiles/{verb}" for verb in PROFILE_VERBS]
+    )
     for verb in VERBS:
         post = document["paths"][f"/promocodes/{verb}"]["post"]
         assert set(post["requestBody"]["content"]) == {
@@ -124,7 +127,7 @@ def test_writing_verbs_document_the_idempotency_key(document, verb):
 def test_every_error_text_of_the_domain_appears_somewhere(document):
     documented = {
         text for verb in VERBS for texts in error_texts(document, verb).values() for text in texts
-    }
+    }  # the profile verbs add no error_text of their own
     domain = {cls.error_text for cls in PromoError.__subclasses__()}
     # Not found and Method not allowed answer paths that are not verbs, so no operation has them.
     assert domain - documented == {"Not found", "Method not allowed"}
@@ -164,7 +167,7 @@ def test_the_examples_work_one_after_the_other(client, shop, session, document):
     """A client that copies the document's examples, in order, gets a success for each."""
     add_profile(session, session.get(Database, 1), email="john@example.com")
     session.commit()
-    for verb in ["attach", "import", "get", "activate", "update", "detach", "export_all"]:
+    for verb in VERBS:
         example = request_schema_of(document, verb)["example"]
         status, body = call(client, verb, {**example, "token": shop.token})
         assert (verb, status, body["error_text"]) == (verb, 200, "Successful operation")

@@ -198,3 +198,41 @@ def test_a_command_refused_says_why_in_one_line_and_changes_nothing(
 
 
 TABLES = (Database, LoyaltyProgram, ApiToken)
+
+
+def test_import_profiles_again_updates_them_and_reports_each_refused_line(
+    runner, tmp_path, session, shop
+):
+    file = tmp_path / "profiles.csv"
+    file.write_text(
+        "email,phone,card\n"
+        "again@example.com,+79001112200,1\n"
+        "twin@example.com,,\n"
+        "bob@example.com,+7 900 111-22-00,\n",
+        encoding="utf-8",
+    )
+    before = session.scalar(select(func.count()).select_from(Profile))
+    session.rollback()
+    first = run(runner, "import-profiles", str(file), "--db-id", str(shop.db_id))
+    assert first.exit_code == 0, first.output
+    assert "Added 1 profiles to database 1 and updated 0; 2 lines were not valid." in first.output
+    assert "line 3: Several profiles match." in first.output
+    assert "line 4: Several profiles match. data.phone: Another profile" in first.output
+    second = run(runner, "import-profiles", str(file), "--db-id", str(shop.db_id))
+    assert "Added 0 profiles to database 1 and updated 1; 2 lines" in second.output
+    assert session.scalar(select(func.count()).select_from(Profile)) == before + 1
+    session.rollback()
+
+    by_card = tmp_path / "cards.csv"
+    by_card.write_text("card,email\n1001,alice@cards.example\n", encoding="utf-8")
+    result = run(runner, "import-profiles", str(by_card), "--db-id", "1", "--match", "card")
+    assert "Added 0 profiles to database 1 and updated 1; 0 lines" in result.output
+    alice = session.scalar(select(Profile).where(Profile.profile_id == shop.profiles["alice"]))
+    assert alice.email_key == "alice@cards.example"
+    session.rollback()
+
+    result = run(runner, "import-profiles", str(by_card), "--db-id", "1", "--match", "nope")
+    assert (result.exit_code, last_line(result)) == (
+        1,
+        "Error: --match 'nope': not email, phone or a custom field.",
+    )

@@ -130,6 +130,7 @@ def test_export_all_is_one_snapshot_that_blocks_no_writer(app, client, shop, ses
     assert body["data"][-1]["attached"] is True
 
 
+@pytest.mark.db_independent  # no database
 @given(
     st.dictionaries(
         st.sampled_from(["code", "attached", "activated", "x"]),

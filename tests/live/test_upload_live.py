@@ -24,7 +24,8 @@ from promo_app.profiles import add_profile
 from promo_app.tokens import create_token
 from tests.live.server import gunicorn
 
-pytestmark = pytest.mark.slow
+# A SQLite file of its own, whatever --db says: run once, in the SQLite pass.
+pytestmark = [pytest.mark.slow, pytest.mark.db_independent]
 
 PASSWORD = "correct horse battery"
 CODES = 200_000

@@ -10,7 +10,8 @@ import pytest
 
 from bench.upload_memory import run
 
-pytestmark = pytest.mark.slow
+# A SQLite file of its own, whatever --db says: run once, in the SQLite pass.
+pytestmark = [pytest.mark.slow, pytest.mark.db_independent]
 
 SMALL, LARGE = 30_000, 300_000
 

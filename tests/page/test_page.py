@@ -19,9 +19,7 @@ from promo_app.models import AdminUser, Attachment, LoyaltyProgram, PromoCode
 from promo_app.profiles import add_profile
 from promo_app.times import utcnow
 from promo_app.tokens import create_token
-from tests.helpers import call
-
-PASSWORD = "correct horse battery"
+from tests.helpers import ADMIN, PASSWORD, call
 
 
 def csrf_token(html: str) -> str:
@@ -49,13 +47,6 @@ def sign_in(client, name: str = "boss", password: str = PASSWORD):
         "/admin/login",
         data={"csrf_token": csrf_token(form.text), "name": name, "password": password},
     )
-
-
-@pytest.fixture
-def admin(runner):
-    result = runner.invoke(args=["promo", "create-admin", "boss", "--password", PASSWORD])
-    assert result.exit_code == 0, result.output
-    return "boss"
 
 
 @pytest.fixture
@@ -330,6 +321,7 @@ def test_programs_show_counts_by_status(signed_in, mixed):
         "attached": 2,  # GIVEN, and GIVEN-OLD although it has expired since
         "activated": 1,
         "expired": 2,  # OLD-1, OLD-2: never given out
+        "voided": 0,
     }
     assert shown[mixed["universal"]] == {
         "total": 2,
@@ -337,6 +329,7 @@ def test_programs_show_counts_by_status(signed_in, mixed):
         "attached": 1,
         "activated": 0,
         "expired": 0,
+        "voided": 0,
     }
 
 
@@ -704,6 +697,7 @@ def make_host(tmp_path, **config) -> tuple[Flask, SQLAlchemy]:
     return host, db
 
 
+@pytest.mark.db_independent  # a host on a SQLite file of its own
 def test_embedded_page_lets_in_whom_the_host_authorizes(tmp_path):
     allowed = {"value": False}
     host, db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: allowed["value"])
@@ -728,6 +722,7 @@ def test_embedded_page_lets_in_whom_the_host_authorizes(tmp_path):
     assert names == ["Host program"]
 
 
+@pytest.mark.db_independent  # a host on a SQLite file of its own
 def test_embedded_page_works_in_a_host_that_turns_csrf_off(tmp_path):
     host, db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: True, WTF_CSRF_ENABLED=False)
     client = host.test_client()
@@ -747,6 +742,7 @@ def test_embedded_page_works_in_a_host_that_turns_csrf_off(tmp_path):
     assert codes == ["ONE", "TWO"]
 
 
+@pytest.mark.db_independent  # a host on a SQLite file of its own
 def test_embedded_refusal_can_send_to_the_hosts_login(tmp_path):
     host, _db = make_host(
         tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: False, PROMO_ADMIN_LOGIN_URL="/account/login"
@@ -758,6 +754,7 @@ def test_embedded_refusal_can_send_to_the_hosts_login(tmp_path):
     )
 
 
+@pytest.mark.db_independent  # a host on a SQLite file of its own
 def test_embedded_page_keeps_the_hosts_own_pages_and_errors(tmp_path):
     host, _db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: True)
 
@@ -772,6 +769,7 @@ def test_embedded_page_keeps_the_hosts_own_pages_and_errors(tmp_path):
     assert "promo" not in missing.text.lower()
 
 
+@pytest.mark.db_independent  # a host on a SQLite file of its own
 def test_embedded_api_token_works_without_csrf(tmp_path):
     host, db = make_host(tmp_path, PROMO_ADMIN_AUTHORIZE=lambda: False)
     from promo_app.models import Database
@@ -793,11 +791,22 @@ def test_embedded_api_token_works_without_csrf(tmp_path):
     assert response.json["data"]["code"] == "ONE"
 
 
-def test_create_all_adds_the_keyset_index_to_an_existing_database(app, session):
-    engine = app.extensions["promo"].engine
+def test_create_all_adds_the_keyset_index_to_an_existing_database(app, engine):
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP INDEX ix_promo_code_program")
-    app.extensions["promo"].create_all()
+    with app.app_context():
+        app.extensions["promo"].create_all()
     assert "ix_promo_code_program" in {
         index["name"] for index in inspect(engine).get_indexes("promo_code")
     }
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": False}])
+def test_the_signed_in_page_works_where_csrf_is_turned_off(client, admin, app_config):
+    response = client.post("/admin/login", data={"name": ADMIN, "password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Sign out" in page.text
+    assert client.post("/admin/logout").status_code == 302
+    assert client.get("/admin/").status_code == 302  # signed out: back to the sign-in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from promo_app.models import LoyaltyProgram
-from tests.page.test_page import admin, csrf_token, sign_in, signed_in  # noqa: F401 (fixtures)
+from tests.page.test_page import csrf_token, signed_in  # noqa: F401 (a fixture)
 
 
 def test_create_a_one_per_customer_program_from_the_page(signed_in, session):  # noqa: F811

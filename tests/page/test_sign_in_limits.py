@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.page.test_page import PASSWORD, admin, csrf_token, sign_in  # noqa: F401 (a fixture)
+from tests.helpers import PASSWORD
+from tests.page.test_page import csrf_token, sign_in
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def app_config():
     }
 
 
-def test_wrong_passwords_for_one_name_are_stopped_and_the_right_one_waits(client, admin):  # noqa: F811
+def test_wrong_passwords_for_one_name_are_stopped_and_the_right_one_waits(client, admin):
     assert [sign_in(client, password="guess").status_code for _ in range(3)] == [401] * 3
     refused = sign_in(client)  # the right password, but the name's limit is spent
     assert refused.status_code == 429
@@ -25,7 +26,7 @@ def test_wrong_passwords_for_one_name_are_stopped_and_the_right_one_waits(client
     assert client.get("/admin/").status_code == 302  # still signed out
 
 
-def test_names_are_counted_apart_and_so_is_each_address(client, admin):  # noqa: F811
+def test_names_are_counted_apart_and_so_is_each_address(client, admin):
     for _ in range(3):
         sign_in(client, name="somebody", password="guess")
     assert sign_in(client, name="somebody", password="guess").status_code == 429
@@ -44,6 +45,6 @@ def test_names_are_counted_apart_and_so_is_each_address(client, admin):  # noqa:
     assert response.status_code == 302
 
 
-def test_a_successful_sign_in_is_not_counted(client, admin):  # noqa: F811
+def test_a_successful_sign_in_is_not_counted(client, admin):
     for _ in range(6):
         assert sign_in(client).status_code == 302

@@ -11,15 +11,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .db.direct import DirectStatement
-from .errors import (
+from ..db.direct import DirectStatement
+from ..errors import (
     DatabaseNotFound,
     IncorrectRequest,
     InvalidInput,
     ProfileNotFound,
     SeveralProfilesMatch,
 )
-from .models import CustomField, Database, Profile, ProfileFieldValue
+from ..models import CustomField, Database, Profile, ProfileFieldValue
 
 MATCHING_MODES = ("profile_id", "email", "phone", "custom")
 
@@ -83,14 +83,18 @@ class ProfileRef(NamedTuple):
 def _profile_queries() -> tuple[dict[str, DirectStatement], DirectStatement, DirectStatement]:
     """Build the profile lookups once, one per matching mode; a call binds its values.
 
-    Each asks for two rows: a second one means the identifier is not unique.
+    Each asks for two rows: a second one means the identifier is not unique. A deleted
+    profile keeps only its profile_id (its keys and field rows are gone), so only that
+    look-up says it wants live profiles.
     """
     profiles, values = Profile.__table__, ProfileFieldValue.__table__
     fields = CustomField.__table__
     wanted = select(profiles.c.id, profiles.c.profile_id).limit(2)
     in_database = profiles.c.db_id == bindparam("db_id")
     by_mode = {
-        "profile_id": wanted.where(in_database, profiles.c.profile_id == bindparam("value")),
+        "profile_id": wanted.where(
+            in_database, profiles.c.profile_id == bindparam("value"), profiles.c.deleted.is_(None)
+        ),
         "email": wanted.where(in_database, profiles.c.email_key == bindparam("value")),
         "phone": wanted.where(in_database, profiles.c.phone_key == bindparam("value")),
     }
@@ -110,11 +114,17 @@ def _profile_queries() -> tuple[dict[str, DirectStatement], DirectStatement, Dir
 
 
 _PROFILE_BY_MODE, _PROFILE_BY_CUSTOM, _CUSTOM_FIELD_ID = _profile_queries()
-_KEY_OF_MODE = {"profile_id": str, "email": email_key, "phone": phone_key}
+KEY_OF_MODE = {"profile_id": str, "email": email_key, "phone": phone_key}
+_ANY_BY_PROFILE_ID = DirectStatement(
+    select(Profile.__table__.c.id, Profile.__table__.c.profile_id).where(
+        Profile.__table__.c.db_id == bindparam("db_id"),
+        Profile.__table__.c.profile_id == bindparam("value"),
+    )
+)
 
 
-def find_profile(connection: Connection, db_id: int, key: ProfileKey) -> ProfileRef:
-    """Return the one profile of database `db_id` that `key` names."""
+def match_profiles(connection: Connection, db_id: int, key: ProfileKey) -> list[ProfileRef]:
+    """Return the live profiles of database `db_id` that `key` names, two at most."""
     if key.mode == "custom":
         name = key.field_name or ""
         fields = _CUSTOM_FIELD_ID.rows(connection, {"db_id": db_id, "name": name})
@@ -126,13 +136,35 @@ def find_profile(connection: Connection, db_id: int, key: ProfileKey) -> Profile
         params = {"db_id": db_id, "field_id": fields[0][0], "value": key.value}
     else:
         query = _PROFILE_BY_MODE[key.mode]
-        params = {"db_id": db_id, "value": _KEY_OF_MODE[key.mode](key.value)}
-    matches = query.rows(connection, params)
+        params = {"db_id": db_id, "value": KEY_OF_MODE[key.mode](key.value)}
+    return [ProfileRef(*row) for row in query.rows(connection, params)]
+
+
+def find_profile(connection: Connection, db_id: int, key: ProfileKey) -> ProfileRef:
+    """Return the one profile of database `db_id` that `key` names."""
+    matches = match_profiles(connection, db_id, key)
     if not matches:
         raise ProfileNotFound()
     if len(matches) > 1:
         raise SeveralProfilesMatch()
-    return ProfileRef(*matches[0])
+    return matches[0]
+
+
+def find_profile_or_deleted(connection: Connection, db_id: int, key: ProfileKey) -> ProfileRef:
+    """As find_profile, but a profile_id finds a deleted profile too: a merchant detaches
+    the codes it held that way."""
+    if key.mode == "profile_id":
+        rows = _ANY_BY_PROFILE_ID.rows(connection, {"db_id": db_id, "value": key.value})
+        if rows:
+            return ProfileRef(*rows[0])
+    return find_profile(connection, db_id, key)
+
+
+def profile_holders(connection: Connection, db_id: int, mode: str, value_key: str) -> list[int]:
+    """Return the row ids of the live profiles whose email or phone key is `value_key`
+    (two at most)."""
+    rows = _PROFILE_BY_MODE[mode].rows(connection, {"db_id": db_id, "value": value_key})
+    return [row[0] for row in rows]
 
 
 def add_profile(
