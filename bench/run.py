@@ -236,8 +236,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def wrk(port: int, body: str, seconds: float, connections: int) -> dict[str, float]:
-    """Load one server with wrk; return requests/s and the count of non-2xx answers."""
+def wrk(
+    port: int,
+    body: str,
+    seconds: float,
+    connections: int,
+    script: str = "attach.lua",
+    env: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """Load one server with wrk (`script` of bench/, `env` for it); return requests/s and the
+    count of non-2xx answers."""
     command = [
         "wrk",
         "--threads",
@@ -247,11 +255,15 @@ def wrk(port: int, body: str, seconds: float, connections: int) -> dict[str, flo
         "--duration",
         f"{seconds:g}s",
         "--script",
-        str(ROOT / "bench" / "attach.lua"),
+        str(ROOT / "bench" / script),
         f"http://127.0.0.1:{port}{ATTACH_PATH}",
     ]
     output = subprocess.run(
-        command, env={**os.environ, "BENCH_BODY": body}, capture_output=True, text=True, check=True
+        command,
+        env={**os.environ, "BENCH_BODY": body, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)

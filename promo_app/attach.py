@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Update,
     bindparam,
+    exists,
     insert,
     or_,
     select,
@@ -30,6 +31,7 @@ from .errors import (
     DatabaseNotFound,
     LoyaltyProgramNotFound,
     NoCodesAvailable,
+    RaceLost,
 )
 from .models import Attachment, Database, LoyaltyProgram, PromoCode
 from .pool import pool_head, sweep_expired
@@ -45,6 +47,7 @@ def _targets_query() -> Select:
         select(databases.c.id).where(databases.c.id == bindparam("db_id")).scalar_subquery(),
         select(programs.c.id).where(program).scalar_subquery(),
         select(programs.c.universal).where(program).scalar_subquery(),
+        select(programs.c.one_per_profile).where(program).scalar_subquery(),
     )
 
 
@@ -53,14 +56,14 @@ _TARGETS_QUERY = DirectStatement(_targets_query())
 
 def find_targets(connection: Connection, db_id: int, loyalty_id: int) -> ProgramRef:
     """Check that database `db_id` and program `loyalty_id` exist; return the program."""
-    [(found_db, found_program, universal)] = _TARGETS_QUERY.rows(
+    [(found_db, found_program, universal, one_per_profile)] = _TARGETS_QUERY.rows(
         connection, {"db_id": db_id, "loyalty_id": loyalty_id}
     )
     if found_db is None:
         raise DatabaseNotFound()
     if found_program is None:
         raise LoyaltyProgramNotFound()
-    return ProgramRef(found_program, bool(universal))
+    return ProgramRef(found_program, bool(universal), bool(one_per_profile))
 
 
 @dataclass(frozen=True)
@@ -130,22 +133,36 @@ def attach_code(
     return AttachResult(promo.code, program.id, profile.profile_id, now)
 
 
-def _claim_statements() -> tuple[Update, Update, Insert]:
+def _claim_statements() -> tuple[Update, Update, Insert, Select]:
     """Build the statements of a pool draw once; a draw only binds its values.
 
     They are Core statements on the tables, prebuilt: the ORM's per-call statement
     building and bulk-update bookkeeping cost more than the database's own work here.
     The draw takes the head of the pool and checks the expiry on that one row; when the
     head has expired, `claim_free_code` sweeps (pool.py) and, if need be, walks on past
-    what is left with the expiry in the walk.
+    what is left with the expiry in the walk. In a one-per-profile program a take finds
+    nothing for a profile that holds a code of the program already, and the attachment
+    says which program it counts for, so that its unique index refuses a second one made
+    by a concurrent draw.
     """
     codes, attachments = PromoCode.__table__, Attachment.__table__
+    programs = LoyaltyProgram.__table__
     unexpired = or_(codes.c.expire_date.is_(None), codes.c.expire_date > bindparam("now"))
+    one_per_profile = select(programs.c.id).where(
+        programs.c.id == bindparam("program_id"), programs.c.one_per_profile
+    )
+    held = codes.alias("held")
+    holding = (
+        attachments.c.profile_pk == bindparam("profile"),
+        attachments.c.code_id == held.c.id,
+        held.c.loyalty_id == bindparam("program_id"),
+    )
+    holds_one = exists(one_per_profile.where(exists().where(*holding)))
 
     def take(oldest: Select) -> Update:
         return (
             update(codes)
-            .where(codes.c.id == oldest.scalar_subquery(), codes.c.free, unexpired)
+            .where(codes.c.id == oldest.scalar_subquery(), codes.c.free, unexpired, ~holds_one)
             .values(free=False)
             .returning(codes.c.id, codes.c.code)
         )
@@ -158,18 +175,35 @@ def _claim_statements() -> tuple[Update, Update, Insert]:
         profile_pk=bindparam("profile"),
         personal=True,
         attached=bindparam("now"),
+        one_per_profile_loyalty_id=one_per_profile.scalar_subquery(),
     )
-    return take(head), take(walk), attach
+    held_code = (
+        select(held.c.code, attachments.c.attached)
+        .where(*holding)
+        .order_by(attachments.c.attached, attachments.c.id)
+        .limit(1)
+    )
+    return take(head), take(walk), attach, held_code
 
 
-_TAKE_HEAD, _TAKE_OLDEST_UNEXPIRED, _ATTACH_TAKEN = map(DirectStatement, _claim_statements())
+_take_head, _take_walk, _attach, _HELD_CODE = _claim_statements()
+_TAKE_HEAD, _TAKE_OLDEST_UNEXPIRED, _ATTACH_TAKEN = map(
+    DirectStatement, (_take_head, _take_walk, _attach)
+)
+# _HELD_CODE runs through SQLAlchemy, not direct: it answers a time (SQLite's driver gives
+# text), and only a draw that found nothing asks it.
+
+ONE_PER_PROFILE_INDEX = "uq_promo_attachment_one_per_profile"
 
 
 def claim_free_code(
     connection: Connection, loyalty_id: int, profile: ProfileRef, now: datetime
 ) -> AttachResult:
-    """Take the oldest free, unexpired personal code of program `loyalty_id` and attach it."""
-    params = {"program_id": loyalty_id, "now": now}
+    """Take the oldest free, unexpired personal code of program `loyalty_id` and attach it.
+
+    In a one-per-profile program the statements themselves refuse a second code to a
+    profile (RaceLost when a concurrent draw has just won)."""
+    params = {"program_id": loyalty_id, "profile": profile.id, "now": now}
     taken = _TAKE_HEAD.rows(connection, params)
     if not taken:
         # The head has expired, or the pool is empty: take the expired codes at the head
@@ -182,8 +216,28 @@ def claim_free_code(
         if not taken:
             raise NoCodesAvailable()
     [(taken_id, code)] = taken
-    _ATTACH_TAKEN.rows(connection, {"taken_id": taken_id, "profile": profile.id, "now": now})
+    try:
+        _ATTACH_TAKEN.rows(connection, {**params, "taken_id": taken_id})
+    except IntegrityError as error:
+        if _names_one_per_profile_index(error):
+            raise RaceLost() from error
+        raise
     return AttachResult(code, loyalty_id, profile.profile_id, now)
+
+
+def _names_one_per_profile_index(error: IntegrityError) -> bool:
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    return constraint == ONE_PER_PROFILE_INDEX or "one_per_profile_loyalty_id" in str(error.orig)
+
+
+def held_code(
+    connection: Connection, program: ProgramRef, profile: ProfileRef
+) -> AttachResult | None:
+    """The code of `program` that `profile` holds (its first attached), if it holds one."""
+    row = connection.execute(_HELD_CODE, {"program_id": program.id, "profile": profile.id}).first()
+    if row is None:
+        return None
+    return AttachResult(row.code, program.id, profile.profile_id, row.attached)
 
 
 _CODE_COLUMNS = (

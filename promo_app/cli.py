@@ -110,13 +110,21 @@ def create_database(name: str, custom_fields: tuple[str, ...]) -> None:
     default=None,
     help="The database whose customers it serves: tokens limited to that database reach it.",
 )
-def create_program(name: str, universal: bool, db_id: int | None) -> None:
+@click.option(
+    "--one-per-profile",
+    is_flag=True,
+    help="A pool draw for a profile that holds a code of this program answers that code.",
+)
+def create_program(name: str, universal: bool, db_id: int | None, one_per_profile: bool) -> None:
     """Create a loyalty program (a pool of codes); print its loyalty_id."""
-    program = make_program(promo_session(), name, universal, db_id)
+    program = make_program(promo_session(), name, universal, db_id, one_per_profile=one_per_profile)
     promo_session().commit()
     kind = "universal" if universal else "personal"
     owner = f"database {db_id}" if db_id is not None else "no database (unrestricted tokens only)"
-    click.echo(f"Created loyalty program {name!r} for {owner}; its codes are {kind} by default.")
+    once = "; a profile draws one code at most" if one_per_profile else ""
+    click.echo(
+        f"Created loyalty program {name!r} for {owner}; its codes are {kind} by default{once}."
+    )
     click.echo(program.id)
 
 

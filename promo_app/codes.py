@@ -81,10 +81,12 @@ def get_program(session: Session, loyalty_id: int) -> LoyaltyProgram:
 
 
 class ProgramRef(NamedTuple):
-    """A loyalty program as a call needs it: its id and the kind of code it makes."""
+    """A loyalty program as a call needs it: its id, the kind of code it makes, and whether
+    a profile draws at most one code of it."""
 
     id: int
     universal: bool
+    one_per_profile: bool = False
 
 
 def is_expired(code: PromoCode, now: datetime) -> bool:

@@ -17,6 +17,11 @@ class InvalidInput(ServiceError, ValueError):
     """A value that cannot be used; the message says why, and nothing was changed."""
 
 
+class RaceLost(Exception):
+    """A write lost a race to a unique index, so that its transaction can only roll back;
+    run again, the call sees the winner's commit and answers as a retry would."""
+
+
 class PromoError(ServiceError):
     """An answer other than success; `errors` maps field names to messages."""
 
@@ -112,6 +117,20 @@ class AttachedToSeveralProfiles(PromoError):
     error_text = "Promo code is attached to several profiles"
 
 
+class IdempotencyKeyReused(PromoError):
+    """An Idempotency-Key given again with other parameters (or to another verb)."""
+
+    error = 409
+    error_text = "Idempotency key was used with other parameters"
+
+
+class IdempotencyKeyInProgress(PromoError):
+    """An Idempotency-Key whose first call has not finished."""
+
+    error = 409
+    error_text = "Idempotency key is in use by a call in progress"
+
+
 class RequestTooLarge(PromoError):
     error = 413
     error_text = "Request too large"
@@ -125,6 +144,11 @@ class UnsupportedContentType(PromoError):
 class TooManyRequests(PromoError):
     error = 429
     error_text = "Too many requests"
+
+    def __init__(self, retry_after: int = 1, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(errors)
+        # Whole seconds until the limit lets a call through again (the Retry-After header).
+        self.retry_after = max(1, retry_after)
 
 
 class InternalError(PromoError):

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -137,6 +138,8 @@ class LoyaltyProgram(PromoModel):
     # The database whose customers it serves; a token limited to databases reaches only
     # their programs. None: unassigned, reachable only by unrestricted tokens.
     db_id: Mapped[int | None] = mapped_column(ForeignKey("promo_database.id", ondelete="SET NULL"))
+    # A pool draw for a profile that holds a code of this program answers that code.
+    one_per_profile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     database: Mapped[Database | None] = relationship()
 
@@ -196,6 +199,17 @@ class Attachment(PromoModel):
             postgresql_where=text("personal"),
         ),
         Index("ix_promo_attachment_profile", "profile_pk"),
+        # A pool draw of a one-per-profile program, at most one per profile: two draws that
+        # race on PostgreSQL (each on its own snapshot) cannot both attach. Other attachments
+        # leave the column null and write no entry.
+        Index(
+            "uq_promo_attachment_one_per_profile",
+            "one_per_profile_loyalty_id",
+            "profile_pk",
+            unique=True,
+            sqlite_where=text("one_per_profile_loyalty_id IS NOT NULL"),
+            postgresql_where=text("one_per_profile_loyalty_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,6 +217,8 @@ class Attachment(PromoModel):
     profile_pk: Mapped[int] = mapped_column(ForeignKey("promo_profile.id", ondelete="CASCADE"))
     personal: Mapped[bool] = mapped_column(Boolean)
     attached: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The program, when a pool draw of a one-per-profile program made this attachment.
+    one_per_profile_loyalty_id: Mapped[int | None] = mapped_column(Integer)
 
     code: Mapped[PromoCode] = relationship()
     profile: Mapped[Profile] = relationship()
@@ -264,3 +280,22 @@ class AdminUser(PromoModel):
     # Carried by every page session of this admin; a new one (sign-out, a new password) ends
     # them all, on every server. None until the admin first signs in (rows made before it).
     session_nonce: Mapped[str | None] = mapped_column(String(64), default=new_session_nonce)
+
+
+class IdempotencyKey(PromoModel):
+    """The first answer of a writing call made with an Idempotency-Key, per token."""
+
+    __tablename__ = "promo_idempotency_key"
+    __table_args__ = (
+        UniqueConstraint("token_id", "key"),
+        Index("ix_promo_idempotency_key_created", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("promo_api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the verb and its parameters: the same key with others is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # The answer's envelope as JSON; null only inside the transaction that claimed the key.
+    answer: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -15,16 +15,24 @@ class ProgramNameError(InvalidInput):
 
 
 def create_program(
-    session: Session, name: str, universal: bool, db_id: int | None = None
+    session: Session,
+    name: str,
+    universal: bool,
+    db_id: int | None = None,
+    *,
+    one_per_profile: bool = False,
 ) -> LoyaltyProgram:
     """Add a loyalty program, serving the customers of database `db_id` if given (tokens
-    limited to that database reach it); the caller commits."""
+    limited to that database reach it); the caller commits. In a one-per-profile program a
+    pool draw for a profile that holds a code of the program answers that code."""
     name = name.strip()
     if not name or len(name) > 255:
         raise ProgramNameError("A program name has 1 to 255 characters.")
     if db_id is not None:
         get_database(session, db_id)
-    program = LoyaltyProgram(name=name, universal=universal, db_id=db_id)
+    program = LoyaltyProgram(
+        name=name, universal=universal, db_id=db_id, one_per_profile=one_per_profile
+    )
     session.add(program)
     session.flush()
     return program

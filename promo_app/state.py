@@ -48,6 +48,27 @@ DEFAULTS: dict[str, object] = {
     "PROMO_LOW_CODES_THRESHOLD": 100,
     # Codes per page of a program's list.
     "PROMO_PAGE_SIZE": 50,
+    # How long the answer of a call made with an Idempotency-Key is kept for its retries.
+    "PROMO_IDEMPOTENCY_TTL_SECONDS": 24 * 60 * 60,
+    # Every this many calls with a new key, a process also deletes expired keys (0: never).
+    "PROMO_IDEMPOTENCY_PRUNE_EVERY": 100,
+    # Rate limits (Flask-Limiter). False: no limiter of ours at all.
+    "PROMO_RATELIMIT_ENABLED": True,
+    # Where the counts live: "memory://" (each process counts alone) or a Redis URL such as
+    # "redis://127.0.0.1:6379/0" (shared by every process and server that uses it).
+    "PROMO_RATELIMIT_STORAGE_URL": "memory://",
+    # Flask-Limiter's strategy: "fixed-window", "moving-window" or "sliding-window-counter".
+    "PROMO_RATELIMIT_STRATEGY": "fixed-window",
+    # Prefix of the counters' keys in the storage (several apps can share one Redis).
+    "PROMO_RATELIMIT_KEY_PREFIX": "promo",
+    # Per API token, in the limits notation ("100 per second;10000 per hour"); None: no limit.
+    # attach, and every other verb together.
+    "PROMO_RATELIMIT_ATTACH": None,
+    "PROMO_RATELIMIT_VERBS": None,
+    # Failed sign-ins on the page, per admin name and per client address; once spent, the
+    # sign-in answers 429 without checking the password.
+    "PROMO_RATELIMIT_SIGN_IN_PER_NAME": "5 per minute;30 per hour",
+    "PROMO_RATELIMIT_SIGN_IN_PER_IP": "20 per minute;200 per hour",
 }
 
 

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import codes
-from .attach import AttachResult, attach_code, claim_free_code, find_targets
+from .attach import AttachResult, attach_code, claim_free_code, find_targets, held_code
 from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
-from .errors import IncorrectRequest, PromoError
+from .errors import IncorrectRequest, NoCodesAvailable, PromoError
 from .generating.patterns import DEFAULT_ALPHABET, Pattern, PatternError
 from .generating.writing import GenerationReport, generate_codes
 from .importing.batches import import_codes
@@ -72,6 +72,13 @@ def attach(
         profile = find_profile(connection, db_id, profile_key)
         if code is None:
             return claim_free_code(connection, loyalty_id, profile, utcnow())
+    except NoCodesAvailable:
+        # In a one-per-profile program, a profile that holds a code gets that code again.
+        program = find_targets(connection, db_id, loyalty_id)
+        held = held_code(connection, program, profile) if program.one_per_profile else None
+        if held is None:
+            raise
+        return held
     except PromoError:
         find_targets(connection, db_id, loyalty_id)  # a missing database or program first
         raise

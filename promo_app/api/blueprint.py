@@ -40,7 +40,10 @@ def error_response(error: PromoError):
     """Turn a domain error into the envelope; nothing of the failed call is kept."""
     promo_session().rollback()
     extra = {"errors": error.errors} if error.errors else {}
-    return envelope(None, error.error, error.error_text, **extra)
+    response = envelope(None, error.error, error.error_text, **extra)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @bp.before_request

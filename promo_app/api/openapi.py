@@ -21,6 +21,7 @@ from ..errors import PromoError
 from ..profiles import MATCHING_MODES
 from ..verbs import PLATFORM_IMPORT_OUTCOMES
 from .envelope import SUCCESS_TEXT
+from .idempotent import HEADER, REPLAYED_HEADER
 from .schemas import (
     AttachDataSchema,
     CodeParam,
@@ -49,7 +50,33 @@ COMMON_ERRORS: tuple[type[PromoError], ...] = (
     errors.InternalError,
 )
 
+# A writing verb may answer these too.
+WRITING_ERRORS: tuple[type[PromoError], ...] = (
+    errors.IdempotencyKeyReused,
+    errors.IdempotencyKeyInProgress,
+)
+
 EXAMPLE_TOKEN = "abcdefghijklmnqrstuvwxyz"
+
+KEY_HEADER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "A key of yours (1-255 characters) for this call: a retry with the same key "
+    "and parameters answers the first call's answer without doing it again; with other "
+    "parameters it is a 409. Keys belong to the token and live PROMO_IDEMPOTENCY_TTL_SECONDS "
+    "(24 hours unless configured). Same as the idempotency_key parameter.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+RETRY_AFTER = {
+    "description": "Seconds until the token's limit lets a call through again",
+    "schema": {"type": "integer", "minimum": 1},
+}
+REPLAYED = {
+    "description": "true when this is the stored answer of an earlier call with the same "
+    "Idempotency-Key",
+    "schema": {"type": "string", "const": "true"},
+}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -144,12 +171,20 @@ def operation(verb: Verb, strict: bool) -> dict[str, Any]:
     request = ref(f"{verb.name.title().replace('_', '')}Request")
     responses = {"200": answer(verb, verb.strict_null_data and strict)}
     by_status: dict[int, list[str]] = {}
-    for error in (*COMMON_ERRORS, *verb.errors, *(verb.strict_errors if strict else ())):
+    for error in (
+        *COMMON_ERRORS,
+        *verb.errors,
+        *(verb.strict_errors if strict else ()),
+        *(WRITING_ERRORS if verb.writes else ()),
+    ):
         texts = by_status.setdefault(error.error, [])
         if error.error_text not in texts:
             texts.append(error.error_text)
     for status in sorted(by_status):
         responses[str(status)] = failure(status, by_status[status])
+    responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
+    if verb.writes:
+        responses["200"]["headers"] = {REPLAYED_HEADER: REPLAYED}
     return {
         "operationId": verb.name,
         "summary": verb.summary,
@@ -161,7 +196,8 @@ def operation(verb: Verb, strict: bool) -> dict[str, Any]:
                 "required": False,
                 "description": "Format of the answer; wins over Accept and the body's kind",
                 "schema": {"type": "string", "enum": ["json", "xml"]},
-            }
+            },
+            *([KEY_HEADER] if verb.writes else []),
         ],
         "requestBody": {
             "required": True,

@@ -20,16 +20,18 @@ from typing import Any, Literal
 from flask import current_app
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..access import check_access
 from ..compat import is_strict
 from ..db.binding import begin_read_only, promo_connection
-from ..errors import IncorrectRequest, PromoError
+from ..errors import IncorrectRequest, PromoError, RaceLost
+from ..rate_limits import check_token
 from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
 from .envelope import envelope, stream_envelope
+from .idempotent import REPLAYED_HEADER, answer_keyed, call_key, with_key_param
 from .params import flatten_errors, outside_token, read_outside, read_params
 
 RunsOn = Literal["connection", "session", "snapshot"]
@@ -62,7 +64,8 @@ class Verb:
     strict_null_data: bool = False
     # Errors the verb gives only under PROMO_COMPAT "altcraft".
     strict_errors: tuple[type[PromoError], ...] = ()
-    # Whether it changes anything: a read-only token may call only the verbs that do not.
+    # Whether it changes anything: a read-only token may call only the verbs that do not,
+    # and a writing verb takes an idempotency key (header or parameter).
     writes: bool = True
 
 
@@ -82,16 +85,20 @@ def verb(
     extra: dict[str, Any] | None = None,
     strict_null_data: bool = False,
     strict_errors: Iterable[type[PromoError]] = (),
-    writes: bool = True,
+    writes: bool | None = None,
     path: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
     function, which takes the database access of `runs_on` and the loaded parameters and
-    returns `data`, an `Answer`, or (for ``"snapshot"``) an iterable to stream."""
+    returns `data`, an `Answer`, or (for ``"snapshot"``) an iterable to stream.
+
+    A writing verb (all but ``"snapshot"`` ones, unless `writes` says otherwise) takes the
+    `idempotency_key` parameter and the Idempotency-Key header."""
+    writes = runs_on != "snapshot" if writes is None else writes
     declared = Verb(
         name=name,
         path=path or f"/promocodes/{name}",
-        schema=schema,
+        schema=with_key_param(schema) if writes else schema,
         runs_on=runs_on,
         summary=summary,
         description=description,
@@ -122,8 +129,9 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
     The token is checked before anything else, so a caller without one learns nothing
     about the parameters a verb takes; a token in the query string or the Authorization
     header is checked before the body is even read, so that a caller without a valid one
-    costs no parse. What it may reach is decided before the verb reads or writes
-    anything. Returns the parameters with `api_token` added. The token is read on
+    costs no parse. The call then counts against the token's rate limit for the verb
+    (429 when it is spent), and what it may reach is decided before the verb reads or
+    writes anything. Returns the parameters with `api_token` added. The token is read on
     `connection`, or by default in the session's transaction.
     Under PROMO_COMPAT "altcraft" unknown body parameters are ignored, as a generic client
     of the platform may send the same ones on every call (the query string still takes
@@ -139,6 +147,7 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
         raise IncorrectRequest({"token": ["Not a valid string."]})
     if token is None:
         token = authenticate(connection, secret)
+    check_token(declared.name, token.token_id)
     unknown = EXCLUDE if is_strict(current_app.config) else RAISE
     try:
         args = declared.schema.load(params, unknown=unknown)
@@ -155,12 +164,53 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
     return args
 
 
-def _respond(declared: Verb, answer: Any):
+def _body(declared: Verb, answer: Any) -> dict[str, Any]:
+    """Return the envelope's body (without error and error_text) for a verb's answer."""
     if declared.strict_null_data and is_strict(current_app.config):
-        return envelope(None)
+        return {"data": None}
     if isinstance(answer, Answer):
-        return envelope(answer.data, **answer.extra)
-    return envelope(answer)
+        return {"data": answer.data, **answer.extra}
+    return {"data": answer}
+
+
+def _respond(body: dict[str, Any], replayed: bool = False):
+    response = envelope(**body)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+# How often a call that lost a race to a unique index is run again (see errors.RaceLost).
+_RUNS = 3
+
+
+def _run(
+    declared: Verb,
+    handler: Callable[..., Any],
+    access: Connection | scoped_session,
+    args: dict[str, Any],
+) -> tuple[dict[str, Any], bool]:
+    """Run the verb on `access` (a connection or the session); with an idempotency key, once
+    for the key. A lost race is rolled back and run again, up to _RUNS times. Returns the
+    envelope's body and whether it is an earlier call's, replayed."""
+    key = call_key(args) if declared.writes else None
+    for run in range(_RUNS):
+        try:
+            if key is None:
+                return _body(declared, handler(access, args)), False
+            connection = access if isinstance(access, Connection) else promo_connection(access)
+            return answer_keyed(
+                declared.name,
+                connection,
+                args,
+                key,
+                lambda: _body(declared, handler(access, args)),
+            )
+        except RaceLost:
+            if run == _RUNS - 1:
+                raise
+            access.rollback()
+    raise AssertionError("unreachable")
 
 
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
@@ -169,9 +219,9 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
         # error too).
         with current_promo().engine.connect() as connection:
             args = load(declared, connection)
-            answer = handler(connection, args)
+            body, replayed = _run(declared, handler, connection, args)
             connection.commit()
-        return _respond(declared, answer)
+        return _respond(body, replayed)
 
     return view
 
@@ -179,9 +229,9 @@ def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], 
 def _on_session(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
         args = load(declared)
-        answer = handler(promo_session(), args)
+        body, replayed = _run(declared, handler, promo_session(), args)
         promo_session().commit()
-        return _respond(declared, answer)
+        return _respond(body, replayed)
 
     return view
 

@@ -117,10 +117,10 @@ def import_(session, args):
 @verb(
     "get",
     get_schema,
+    writes=False,
     summary="Describe a promo code",
     description="Answers the code's state: when it was added, attached, activated, and its expiry.",
     data=CODE_STATE,
-    writes=False,
     errors=(errors.LoyaltyProgramNotFound, errors.PromoCodeNotFound),
     example={"code": "CODE-1"},
 )

@@ -83,16 +83,6 @@ def start_session(admin_id: int, nonce: str) -> None:
     session[SESSION_KEY] = [admin_id, nonce]
 
 
-def sign_in_refused(name: str) -> str | None:
-    """Refuse a sign-in attempt before its password is checked, or let it through (None).
-
-    The place for a throttle of password guesses (the limits issue: Flask-Limiter per IP
-    and per name): checking a password costs a worker tens of milliseconds, so a flood of
-    guesses must be turned away here, before `authenticate_admin`.
-    """
-    return None
-
-
 @bp.after_request
 def _page_headers(response):
     """Keep the page out of other sites' frames and scripts, and its files from sniffing."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..text import unstorable
@@ -38,6 +38,10 @@ class ProgramForm(FlaskForm):
     )
     # Choices are the databases, set by the view; "" is none (unrestricted tokens only).
     db_id = SelectField("Serves the customers of", choices=[], default="")
+    one_per_profile = BooleanField(
+        "One code per customer: a customer who holds a code of this program gets that code "
+        "again from the pool, not a second one"
+    )
 
 
 class UploadForm(FlaskForm):

@@ -100,6 +100,7 @@ class ProgramSummary:
     activated: int
     expired: int
     voided: int
+    one_per_profile: bool = False
 
     def share(self, status: str) -> float:
         """Return the percentage of the program's codes in `status` (for the usage bar)."""
@@ -146,6 +147,7 @@ def program_summaries(
                 activated=row.activated or 0,
                 expired=row.expired or 0,
                 voided=row.voided or 0,
+                one_per_profile=program.one_per_profile,
             )
         )
     return summaries

@@ -26,9 +26,10 @@ from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program, databases
+from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
 from ..times import rfc3339
-from .auth import SESSION_KEY, safe_next, sign_in_refused, start_session
+from .auth import SESSION_KEY, safe_next, start_session
 from .blueprint import bp
 from .errors import render_error, size_text
 from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
@@ -58,17 +59,24 @@ def sign_in():
     form = SignInForm()
     error = None
     status = 200
+    headers = {}
     if form.validate_on_submit():
-        refusal = sign_in_refused(form.name.data)
+        # Spent limits answer before the password is looked at: guessing costs time.
+        wait = sign_in_wait(form.name.data)
         admin = None
-        if refusal is None:
+        if not wait:
             admin = authenticate_admin(promo_session(), form.name.data, form.password.data)
         if admin is not None:
             target = safe_next(request.args.get("next"))
             start_session(admin.id, session_nonce(promo_session(), admin))
             promo_session().commit()
             return redirect(target)
-        error, status = (refusal, 429) if refusal else ("Wrong name or password.", 401)
+        if wait:
+            error, status = f"Too many failed sign-ins. Try again in {wait} seconds.", 429
+            headers = {"Retry-After": str(wait)}
+        else:
+            count_failed_sign_in(form.name.data)
+            error, status = "Wrong name or password.", 401
     elif refused_csrf(form):
         error, status = CSRF_MESSAGE, 400
     elif form.errors:
@@ -76,7 +84,7 @@ def sign_in():
             " ".join(message for messages in form.errors.values() for message in messages),
             400,
         )
-    return render_template("promo/sign_in.html", form=form, error=error), status
+    return render_template("promo/sign_in.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
@@ -112,6 +120,7 @@ def index():
                 form.name.data,
                 form.kind.data == "universal",
                 int(form.db_id.data) if form.db_id.data else None,
+                one_per_profile=form.one_per_profile.data,
             )
         except ProgramNameError as error:
             form.name.errors.append(str(error))

@@ -7,7 +7,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from promo_app import create_app
-from promo_app.api import views
+from promo_app.api.verb import VERBS as VERBS_DECLARED
 from promo_app.errors import PromoError
 from promo_app.models import Database
 from promo_app.profiles import add_profile
@@ -15,6 +15,11 @@ from tests.helpers import call
 
 VERBS = ["attach", "import", "get", "activate", "update", "detach", "export_all", "generate"]
 PROFILE_VERBS = ["import", "import_batch", "get", "delete"]  # tests/api/test_profiles_openapi.py
+WRITING_VERBS = ["attach", "import", "activate", "update", "detach", "generate"]
+KEY_TEXTS = [
+    "Idempotency key was used with other parameters",
+    "Idempotency key is in use by a call in progress",
+]
 
 
 @pytest.fixture
@@ -47,7 +52,7 @@ def test_the_document_describes_every_verb_in_every_format(document):
 
 @pytest.mark.parametrize("verb", VERBS)
 def test_request_bodies_are_the_marshmallow_schemas(document, verb):
-    schema = getattr(views, f"{verb}_schema")
+    [schema] = [declared.schema for declared in VERBS_DECLARED if declared.name == verb]
     post = document["paths"][f"/promocodes/{verb}"]["post"]
     name = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     component = document["components"]["schemas"][name]
@@ -73,12 +78,12 @@ def error_texts(document, verb) -> dict[str, list[str]]:
     [
         ("import", "404", ["Loyalty program not found"]),
         ("get", "404", ["Loyalty program not found", "Promo code not found"]),
-        ("activate", "409", ["Promo code is not attached", "Promo code has expired"]),
+        ("activate", "409", ["Promo code is not attached", "Promo code has expired", *KEY_TEXTS]),
         ("detach", "403", ["Access denied"]),
         (
             "detach",
             "409",
-            ["Several profiles match", "Promo code is not attached"],
+            ["Several profiles match", "Promo code is not attached", *KEY_TEXTS],
         ),
         (
             "attach",
@@ -88,6 +93,7 @@ def error_texts(document, verb) -> dict[str, list[str]]:
                 "Promo code is already attached",
                 "Promo code has expired",
                 "No promo codes available",
+                *KEY_TEXTS,
             ],
         ),
         ("export_all", "401", ["API token required", "Invalid API token"]),
@@ -104,6 +110,20 @@ def test_every_verb_documents_the_common_error_rows(document, verb):
     # Every verb checks what the token may reach (a program of its databases, its programs,
     # reading only): 403 is on every verb, not only on those that take db_id (issue 14).
     assert "403" in statuses
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_writing_verbs_document_the_idempotency_key(document, verb):
+    post = document["paths"][f"/promocodes/{verb}"]["post"]
+    headers = [p["name"] for p in post["parameters"] if p["in"] == "header"]
+    body = document["components"]["schemas"][
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    ]
+    writes = verb in WRITING_VERBS
+    assert (headers == ["Idempotency-Key"]) == writes
+    assert ("idempotency_key" in body["properties"]) == writes
+    assert (error_texts(document, verb).get("409", [])[-2:] == KEY_TEXTS) == writes
+    assert "Retry-After" in post["responses"]["429"]["headers"]
 
 
 def test_every_error_text_of_the_domain_appears_somewhere(document):

@@ -1,0 +1,100 @@
+"""Attach throughput with an Idempotency-Key, with a replayed key, and with the rate limiter on
+or off, each against a plain attach of this checkout in the same rounds.
+
+    .venv/bin/python bench/retries.py [--rounds 6] [--seconds 3] [--pool 100000]
+
+Each contender is its own gunicorn (2 sync workers) on its own SQLite shop, loaded by wrk in
+alternating rounds; the figure is the median of the per-round ratios to "plain" (attach from
+the pool, no key, settings as shipped: the limiter on, no API limit), with the workers' CPU
+time per request from /proc. The targets are issue 15's: a new key per call >= 0.85 of plain,
+a replay at least as fast as a draw (>= 1.0), a per-token limit in memory >= 0.9 of the limiter
+switched off. (Without a key, against today's main: bench/compare.py.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare import workers_cpu_seconds
+from run import OUT, gunicorn, make_shop, sqlite_url, wrk
+
+# name: (server settings, wrk script, wrk environment)
+CONTENDERS = {
+    "plain": ({}, "attach.lua", {}),
+    "new key": ({}, "attach_keyed.lua", {"BENCH_KEY_PREFIX": "k"}),
+    "replay": ({}, "attach_keyed.lua", {"BENCH_KEY": "one-key"}),
+    "limit on": ({"PROMO_RATELIMIT_ATTACH": "1000000000 per hour"}, "attach.lua", {}),
+    "limiter off": ({"PROMO_RATELIMIT_ENABLED": "false"}, "attach.lua", {}),
+}
+TARGETS = {"new key": ("plain", 0.85), "replay": ("plain", 1.0), "limit on": ("limiter off", 0.9)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--pool", type=int, default=100_000, help="free codes for each")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    shops = {
+        name: make_shop(sqlite_url(f"retries-{n}.db"), free_codes=args.pool)
+        for n, name in enumerate(CONTENDERS)
+    }
+    with ExitStack() as servers:
+        ports = {
+            name: servers.enter_context(
+                gunicorn("wsgi:app", {"DATABASE_URL": shops[name].url, **settings})
+            )
+            for name, (settings, _script, _env) in CONTENDERS.items()
+        }
+
+        def load(name: str, seconds: float) -> dict[str, float]:
+            _settings, script, env = CONTENDERS[name]
+            if "BENCH_KEY_PREFIX" in env:  # keys never seen before, in every round
+                env = {"BENCH_KEY_PREFIX": f"{secrets.token_hex(4)}-"}
+            result = wrk(
+                ports[name], shops[name].attach_body(), seconds, args.connections, script, env
+            )
+            if result["non_2xx"]:
+                raise SystemExit(f"{name}: {result['non_2xx']} answers were not 2xx")
+            return result
+
+        for name in CONTENDERS:
+            load(name, 1)  # warm up; the replay's key gets its answer here
+        names = list(CONTENDERS)
+        requests = dict.fromkeys(names, 0)
+        cpu = dict.fromkeys(names, 0.0)
+        rounds = []
+        for number in range(args.rounds):
+            this_round = {}
+            for name in names if number % 2 == 0 else names[::-1]:
+                before = workers_cpu_seconds(ports[name])
+                result = load(name, args.seconds)
+                cpu[name] += workers_cpu_seconds(ports[name]) - before
+                requests[name] += result["requests"]
+                this_round[name] = result["rps"]
+            rounds.append(this_round)
+            print(", ".join(f"{name} {rps:.0f}" for name, rps in this_round.items()), flush=True)
+    elapsed = args.rounds * args.seconds
+    print(f"{'':12} {'req/s':>7} {'CPU us/request':>15}  ratio (median of rounds)  target")
+    for name in names:
+        against, bound = TARGETS.get(name, (None, None))
+        ratio = statistics.median(r[name] / r[against] for r in rounds) if against else None
+        shown = f"{ratio:.3f} of {against}" if ratio is not None else ""
+        verdict = "" if ratio is None else ("ok" if ratio >= bound else "MISSED")
+        print(
+            f"{name:12} {requests[name] / elapsed:7.0f} {cpu[name] / requests[name] * 1e6:15.0f}"
+            f"  {shown:24}  {f'>= {bound} {verdict}' if bound else ''}"
+        )
+
+
+if __name__ == "__main__":
+    main()
