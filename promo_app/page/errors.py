@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import (
-    current_app,
     render_template,
-    request,
 )
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from .blueprint import bp
 
@@ -18,17 +16,6 @@ def size_text(size: int) -> str:
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
     return f"{size} bytes"
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge):
-    limit = size_text(current_app.config["PROMO_MAX_UPLOAD_BYTES"])
-    message = f"The file is larger than the limit of {limit}. Nothing was imported."
-    if request.endpoint == "promo_page.upload" and request.view_args:
-        from .views import render_upload_form
-
-        return render_upload_form(request.view_args["loyalty_id"], message, status=413)
-    return render_error(413, message)
 
 
 @bp.errorhandler(HTTPException)

@@ -19,6 +19,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..admins import authenticate_admin, end_sessions, session_nonce
 from ..db.binding import reading
@@ -205,6 +206,16 @@ UPLOAD_BATCH = IMPORT_BATCH_SIZE
 
 def _commit(_report) -> None:
     promo_session().commit()
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    """A body over the upload limit: the upload form again, saying so; elsewhere a page."""
+    limit = size_text(current_app.config["PROMO_MAX_UPLOAD_BYTES"])
+    message = f"The file is larger than the limit of {limit}. Nothing was imported."
+    if request.endpoint == "promo_page.upload" and request.view_args:
+        return render_upload_form(request.view_args["loyalty_id"], message, status=413)
+    return render_error(413, message)
 
 
 def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
