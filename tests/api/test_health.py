@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import create_engine, make_url, text
 
 from promo_app import create_app
 
@@ -50,14 +50,27 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
 
 
 @pytest.mark.postgresql_only
-def test_healthz_is_503_on_a_read_only_postgresql(app, client, database_url, engine):
+def test_healthz_is_503_on_a_read_only_postgresql(
+    app, client, database_url, engine, postgres_server
+):
     name = make_url(database_url).database
     with engine.begin() as connection:
         connection.exec_driver_sql(
             f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'
         )
     engine.dispose()  # new connections take the database's new default
-    response = client.get("/healthz")
+    try:
+        response = client.get("/healthz")
+    finally:
+        # Writable again (from another database: this one's sessions may only read), so that
+        # the test's database can be put back to its template afterwards.
+        engine.dispose()
+        admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(
+                f'ALTER DATABASE "{name}" RESET default_transaction_read_only'
+            )
+        admin.dispose()
     assert response.status_code == 503
     assert response.json["checks"]["writable"] == "transactions are read-only"
 
