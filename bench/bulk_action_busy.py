@@ -33,6 +33,7 @@ from run import (  # noqa: E402
     make_shop,
     percentile,
     post,
+    sign_in_to_page,
     sqlite_url,
 )
 
@@ -45,16 +46,7 @@ def expire_all(port: int, loyalty_id: int) -> str:
 
     site = f"http://127.0.0.1:{port}/admin"
     with requests.Session() as browser:
-        form = browser.get(f"{site}/login", timeout=30).text
-        browser.post(
-            f"{site}/login",
-            data={
-                "csrf_token": CSRF_FIELD.search(form)[1],
-                "name": "bench",
-                "password": BENCH_ADMIN_PASSWORD,
-            },
-            timeout=30,
-        ).raise_for_status()
+        sign_in_to_page(browser, site)
         page = browser.get(f"{site}/programs/{loyalty_id}", timeout=60).text
         asked = browser.post(
             f"{site}/programs/{loyalty_id}/actions",

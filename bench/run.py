@@ -32,6 +32,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -511,6 +515,20 @@ def bench_busy(args: argparse.Namespace) -> list[Row]:
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def sign_in_to_page(browser: requests.Session, site: str) -> None:
+    """Sign `browser` in to the merchant's page at `site` as the bench admin."""
+    form = browser.get(f"{site}/login", timeout=30).text
+    browser.post(
+        f"{site}/login",
+        data={
+            "csrf_token": CSRF_FIELD.search(form)[1],
+            "name": "bench",
+            "password": BENCH_ADMIN_PASSWORD,
+        },
+        timeout=30,
+    ).raise_for_status()
+
+
 def page_upload(port: int, shop: Shop, path: Path) -> str:
     """Sign in to the page as the bench admin and upload `path` to the import program;
     return the report page."""
@@ -518,17 +536,7 @@ def page_upload(port: int, shop: Shop, path: Path) -> str:
 
     site = f"http://127.0.0.1:{port}/admin"
     with requests.Session() as browser:
-        form = browser.get(f"{site}/login", timeout=30).text
-        signed_in = browser.post(
-            f"{site}/login",
-            data={
-                "csrf_token": CSRF_FIELD.search(form)[1],
-                "name": "bench",
-                "password": BENCH_ADMIN_PASSWORD,
-            },
-            timeout=30,
-        )
-        signed_in.raise_for_status()
+        sign_in_to_page(browser, site)
         upload_url = f"{site}/programs/{shop.import_loyalty_id}/upload"
         form = browser.get(upload_url, timeout=30).text
         with open(path, "rb") as file:
