@@ -4,7 +4,7 @@ per name and per address on the page's sign-in.
 The extension makes its own `flask_limiter.Limiter` for the app, with the storage of
 PROMO_RATELIMIT_STORAGE_URL (memory by default: each process counts alone; a
 ``redis://`` URL shares the counts between processes and servers). It declares no route
-limits, and a request filter keeps its hooks off every route, so that a host's own
+limits and adds no hooks to the app's requests, so that a host's own
 Flask-Limiter and its RATELIMIT_* settings stay the host's. The API counts a call once its
 token is known, and the sign-in once a password was wrong, through the Limiter's rate
 limiting strategy: the route decorators would cost an attach call more than a tenth of
@@ -89,7 +89,12 @@ def install(app: Flask) -> None:
         strategy=config["PROMO_RATELIMIT_STRATEGY"],
         key_prefix=config["PROMO_RATELIMIT_KEY_PREFIX"],
     )
-    limiter.request_filter(_no_route_limits)
+    # The limiter declares no route limits, so its per-request hooks would only find out,
+    # on every request of the app, that there is nothing to count: they cost an attach call
+    # more than a tenth of its time (see bench/RESULTS.md). Flask-Limiter registers them only
+    # for a limiter that is not yet in the app's set, so ours goes in first, and init_app
+    # then only makes its storage and strategy. (Flask-Limiter 4.1's init_app; pinned.)
+    app.extensions.setdefault("limiter", set()).add(limiter)
     limiter.init_app(app)
     if not limiter.enabled:
         return  # RATELIMIT_ENABLED = False, Flask-Limiter's own switch for every limiter
@@ -98,10 +103,6 @@ def install(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = RateLimits(
         limiter, config["PROMO_RATELIMIT_KEY_PREFIX"], limits
     )
-
-
-def _no_route_limits() -> bool:
-    return True
 
 
 def _sweep_every_second(storage: MemoryStorage) -> None:
