@@ -9,20 +9,46 @@ round). It prints requests/s and the ratio to the bare view for each, the median
 per-round ratios, and the workers' CPU time per request read from /proc: on a machine
 whose speed drifts by several percent from one round to the next, that figure and the
 median show a change of a few percent that the totals alone would hide.
+
+Each checkout makes its own shop with its own code (the other one in a process of its own),
+so that each serves from the schema and indexes it was written for.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import statistics
+import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import OUT, ROOT, SERVERS, gunicorn, make_shop, sqlite_url, wrk
+from run import BIN, OUT, ROOT, SERVERS, Shop, gunicorn, make_shop, sqlite_url, wrk
+
+MAKE_SHOP = """
+import dataclasses, json, sys
+sys.path.insert(0, "bench")
+from run import make_shop
+print(json.dumps(dataclasses.asdict(make_shop(sys.argv[1], int(sys.argv[2])))))
+"""
+
+
+def make_shop_in(checkout: Path, url: str, free_codes: int) -> Shop:
+    """Make the shop with `checkout`'s own code (its bench/run.py), in a process of its own."""
+    output = subprocess.run(
+        [BIN / "python", "-c", MAKE_SHOP, url, str(free_codes)],
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    fields = json.loads(output.strip().splitlines()[-1])
+    return Shop(**{field.name: fields[field.name] for field in dataclasses.fields(Shop)})
 
 
 def workers_cpu_seconds(port: int) -> float:
@@ -50,7 +76,7 @@ def main() -> None:
     other_env = dict(item.split("=", 1) for item in args.env)
     OUT.mkdir(parents=True, exist_ok=True)
     this_shop = make_shop(sqlite_url("compare-this.db"), free_codes=args.pool)
-    other_shop = make_shop(sqlite_url("compare-other.db"), free_codes=args.pool)
+    other_shop = make_shop_in(args.other.resolve(), sqlite_url("compare-other.db"), args.pool)
     with ExitStack() as servers:
         contenders = [
             ("this", servers.enter_context(gunicorn("wsgi:app", {"DATABASE_URL": this_shop.url}))),
