@@ -7,14 +7,19 @@ process, never slowing or failing that attach. Without the setting: no thread, n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from .delivery import Settings
+from ..times import utcnow
+from .crossing import record
+from .delivery import Settings, WebhookSettingError, deliver, make_event
 from .watch import install as _install
 from .watch import note_drawn, uninstall, watch_of
 
-__all__ = ["install", "note_drawn", "uninstall", "watch_of"]
+__all__ = ["WebhookSettingError", "install", "note_drawn", "notify", "uninstall", "watch_of"]
 
 
 def install(app: Flask, engine: Engine) -> None:
@@ -23,3 +28,23 @@ def install(app: Flask, engine: Engine) -> None:
     settings = Settings.from_config(app.config)
     if settings is not None:
         _install(engine, settings)
+
+
+def notify(config: Mapping[str, Any], engine: Engine, programs: list[dict[str, Any]]) -> int:
+    """Report the crossings among `programs` (rows of `stats`, with their "pool") as the
+    watch does, sending each event now with its retries; return how many were taken.
+    Raises WebhookSettingError without PROMO_WEBHOOK_URL."""
+    settings = Settings.from_config(config)
+    if settings is None:
+        raise WebhookSettingError("--notify needs PROMO_WEBHOOK_URL (and PROMO_WEBHOOK_SECRET).")
+    sent = 0
+    for program in programs:
+        if program["kind"] != "personal":
+            continue
+        now = utcnow()
+        with engine.connect() as connection:
+            crossed = record(connection, program["loyalty_id"], program["pool"], now)
+            connection.commit()
+        if crossed:
+            sent += deliver(settings, make_event(program, settings.threshold, now))
+    return sent

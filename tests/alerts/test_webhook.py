@@ -220,3 +220,25 @@ def wait_for_log(caplog, text: str, timeout: float = 15) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no log line says {text!r}")
         time.sleep(0.02)
+
+
+def test_stats_check_notify_sends_each_crossing_once_for_cron(make_app, shop, hook):
+    runner = make_app(hook.url).test_cli_runner()
+    first = runner.invoke(args=["promo", "stats", "--check", "--notify"])
+    assert first.exit_code == 2, first.output
+    assert "Sent 1 alert webhook events." in first.output
+    assert f"EMPTY program {shop.empty_id} 'Empty'" in first.output
+    [delivery] = hook.deliveries  # sent before the command ended
+    assert delivery.signed_with(SECRET)
+    assert (delivery.event["type"], delivery.event["loyalty_id"]) == ("pool.empty", shop.empty_id)
+
+    again = runner.invoke(args=["promo", "stats", "--check", "--notify"])
+    assert again.exit_code == 2 and "Sent 0 alert webhook events." in again.output
+    assert len(hook.deliveries) == 1
+
+
+def test_stats_notify_without_a_url_says_so(make_app, shop):
+    result = make_app(None).test_cli_runner().invoke(args=["promo", "stats", "--notify"])
+    assert result.exit_code == 1
+    assert "Error: --notify needs PROMO_WEBHOOK_URL" in result.output
+    assert "Traceback" not in result.output
