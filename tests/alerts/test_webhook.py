@@ -5,9 +5,11 @@ empty it, one per crossing, sent after the attach and never failing it."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -242,3 +244,22 @@ def test_stats_notify_without_a_url_says_so(make_app, shop):
     assert result.exit_code == 1
     assert "Error: --notify needs PROMO_WEBHOOK_URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_receivers_check_in_the_deploy_guide_takes_an_event_once(make_app, shop, hook):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    snippet = re.search(r"```python\n(.*?def verify.*?)```", guide, re.DOTALL).group(1)
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    verify = namespace["verify"]
+    client = make_app(hook.url).test_client()
+    for email in PEOPLE[:2]:
+        attach(client, shop, email)
+    [delivery] = hook.wait_for(1)
+    signature, seen = delivery.headers["X-Promo-Signature"], set()
+    assert verify(SECRET, delivery.body, signature, seen)["type"] == "pool.low"
+    assert verify(SECRET, delivery.body, signature, seen) is None  # a replay
+    forged = delivery.body.replace(b'"free": 1', b'"free": 9')
+    assert forged != delivery.body
+    assert verify(SECRET, forged, signature, set()) is None
+    assert verify("not the shop's secret!", delivery.body, signature, set()) is None
