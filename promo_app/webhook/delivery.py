@@ -50,6 +50,8 @@ class Settings:
         if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
             raise WebhookSettingError("PROMO_WEBHOOK_URL must be an http:// or https:// URL.")
         secret = config.get("PROMO_WEBHOOK_SECRET") or ""
+        if isinstance(secret, int) and not isinstance(secret, bool):
+            secret = str(secret)  # all digits, read from the environment as a JSON number
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             raise WebhookSettingError(
                 f"PROMO_WEBHOOK_URL is set: set PROMO_WEBHOOK_SECRET too, at least "
