@@ -14,6 +14,7 @@ it are logged and dropped, never held against the attach calls.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -42,7 +43,7 @@ class PoolWatch:
         self._starting = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.events: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE_SIZE)
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue(QUEUE_SIZE)
 
     def note(self, loyalty_id: int) -> None:
         """Say that an attach drew from program `loyalty_id` (the only call on its path)."""
@@ -67,6 +68,8 @@ class PoolWatch:
     def stop(self, timeout: float = 5) -> None:
         """Stop the threads (a test's app, or a process that ends)."""
         self._stop.set()
+        with contextlib.suppress(queue.Full):  # a full queue: the sender is busy, and sees _stop
+            self.events.put_nowait(None)
         for thread in self._threads:
             thread.join(timeout)
         self.started = False
@@ -113,11 +116,10 @@ class PoolWatch:
             log.error("Alert webhook: the queue is full; dropped: %s", event["message"])
 
     def _send_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                event = self.events.get(timeout=0.2)
-            except queue.Empty:
-                continue
+        while True:
+            event = self.events.get()  # None: stop
+            if event is None or self._stop.is_set():
+                return
             try:
                 deliver(self.settings, event, self._stop.wait)
             except Exception:
