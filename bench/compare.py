@@ -2,6 +2,10 @@
 
     git worktree add ../trial some-branch
     .venv/bin/python bench/compare.py ../trial [--rounds 8] [--seconds 3] [--env NAME=VALUE]
+    .venv/bin/python bench/compare.py --webhook [--rounds 8] [--seconds 3]
+
+With --webhook the other checkout is this one (unless named), served with PROMO_WEBHOOK_URL
+pointing at a receiver on loopback in this process: what the alert webhook costs attach.
 
 Both serve attach from a pool under gunicorn (2 sync workers) next to the bare Flask view
 of the throughput row, loaded by wrk in alternating rounds (the order reversed every other
@@ -23,7 +27,10 @@ import os
 import statistics
 import subprocess
 import sys
-from contextlib import ExitStack
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,9 +69,35 @@ def workers_cpu_seconds(port: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def webhook_receiver() -> Iterator[tuple[str, list[bytes]]]:
+    """A receiver of the alert webhook on a loopback port the OS picks: (URL, bodies)."""
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("other", type=Path, help="the other checkout")
+    parser.add_argument(
+        "other", type=Path, nargs="?", help="the other checkout (with --webhook: this one)"
+    )
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
@@ -72,9 +105,28 @@ def main() -> None:
     parser.add_argument(
         "--env", action="append", default=[], help="NAME=VALUE for the other checkout's server"
     )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve the other with PROMO_WEBHOOK_URL set (a receiver in this process)",
+    )
     args = parser.parse_args()
+    if args.other is None and not args.webhook:
+        parser.error("name the other checkout, or give --webhook")
+    args.other = args.other or ROOT
     other_env = dict(item.split("=", 1) for item in args.env)
     OUT.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as receiving:
+        received: list[bytes] = []
+        if args.webhook:
+            url, received = receiving.enter_context(webhook_receiver())
+            other_env |= {"PROMO_WEBHOOK_URL": url, "PROMO_WEBHOOK_SECRET": "bench-webhook-secret"}
+        compare(args, other_env)
+        if args.webhook:
+            print(f"webhook events received: {len(received)} (the pools never ran low)")
+
+
+def compare(args: argparse.Namespace, other_env: dict[str, str]) -> None:
     this_shop = make_shop(sqlite_url("compare-this.db"), free_codes=args.pool)
     other_shop = make_shop_in(args.other.resolve(), sqlite_url("compare-other.db"), args.pool)
     with ExitStack() as servers:
@@ -113,7 +165,16 @@ def main() -> None:
                 this_round[name] = result["rps"]
                 if result["non_2xx"]:
                     raise SystemExit(f"{name}: {result['non_2xx']} answers were not 2xx")
+            print(
+                f"round {number + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in this_round.items())
+            )
+            if min(this_round.values()) == 0:
+                # A machine so busy that a server answered nothing in the round: no ratio.
+                print(f"round {number + 1} left out of the medians: a server answered nothing")
+                continue
             rounds.append(this_round)
+    if not rounds or not all(requests.values()):
+        raise SystemExit("Too busy a machine: no round where every server answered.")
     elapsed = args.rounds * args.seconds
     print(f"{'':6} {'req/s':>7} {'vs bare':>8} {'median':>7} {'CPU us/request':>15}")
     for name in bodies:

@@ -10,12 +10,12 @@ from typing import Any
 import click
 from flask import current_app
 
-from . import inventory
+from . import inventory, webhook
 from .alerts import EMPTY, LOW, alert_line, pool_state
 from .cli import ID, command
 from .codes import get_program
 from .profiles import get_database
-from .state import promo_session
+from .state import current_promo, promo_session
 from .times import parse_expire_date, rfc3339
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")
@@ -82,13 +82,27 @@ listing(
     is_flag=True,
     help="Exit 1 if a program is low, 2 if one is empty, saying which (for cron and monitors).",
 )
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Also send the alert webhook's event of each program that crossed since the last "
+    "one reported (PROMO_WEBHOOK_URL), as the service does after attach calls.",
+)
 @json_option
-def stats(check: bool, as_json: bool) -> None:
+def stats(check: bool, notify: bool, as_json: bool) -> None:
     """Show each program's codes, free and attached, and whether its pool runs low."""
     threshold = current_app.config["PROMO_LOW_CODES_THRESHOLD"]
     programs = inventory.program_counts(promo_session())
     for program in programs:
         program["pool"] = pool_state(program, threshold)
+    if notify:
+        promo_session().commit()  # end the read (SQLite: no lock held while sending)
+        try:
+            sent = webhook.notify(current_app.config, current_promo().engine, programs)
+        except webhook.WebhookSettingError as error:
+            raise click.ClickException(str(error)) from None
+        if not as_json:
+            click.echo(f"Sent {sent} alert webhook events.")
     states = {program["pool"] for program in programs}
     if check and not as_json:
         alerts = [alert_line(row, threshold) for row in programs if row["pool"] != "ok"]

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 
-from . import compat, host, host_extensions, rate_limits
+from . import compat, host, host_extensions, rate_limits, webhook
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine
 from .db.migrate import UpgradeReport, upgrade
@@ -57,6 +57,7 @@ class PromoCodes:
         engine = ensure_promo_engine(self.db, app)
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
         rate_limits.install(app)
+        webhook.install(app, engine)
         app.extensions["promo"] = self
 
         from . import cli_backup, cli_codes, cli_inventory  # noqa: F401 (their commands join the group)

@@ -299,3 +299,17 @@ class IdempotencyKey(PromoModel):
     # The answer's envelope as JSON; null only inside the transaction that claimed the key.
     answer: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebhookState(PromoModel):
+    """The pool state last reported for a program by the alert webhook: "low" or "empty"
+    (no row, or "ok": nothing to report). Shared by every worker and kept across restarts,
+    so that one crossing sends one event (promo_app/webhook)."""
+
+    __tablename__ = "promo_webhook_state"
+
+    loyalty_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    changed: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -46,6 +46,17 @@ DEFAULTS: dict[str, object] = {
     "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
     # The page warns when a personal program has fewer free codes than this.
     "PROMO_LOW_CODES_THRESHOLD": 100,
+    # The alert webhook: where a signed JSON event is POSTed when a personal program's pool
+    # goes below PROMO_LOW_CODES_THRESHOLD or runs out (docs/deploy.md, "Alerts"). None: no
+    # webhook, and no thread or work for it. With a URL the secret is required (16+ chars).
+    "PROMO_WEBHOOK_URL": None,
+    "PROMO_WEBHOOK_SECRET": None,
+    # Tries per event, the wait before the first retry (doubled each time), one try's timeout.
+    "PROMO_WEBHOOK_ATTEMPTS": 5,
+    "PROMO_WEBHOOK_BACKOFF_SECONDS": 2.0,
+    "PROMO_WEBHOOK_TIMEOUT_SECONDS": 5.0,
+    # How often a process looks at the programs its attach calls drew from (once each).
+    "PROMO_WEBHOOK_CHECK_SECONDS": 1.0,
     # Codes per page of a program's list.
     "PROMO_PAGE_SIZE": 50,
     # How long the answer of a call made with an Idempotency-Key is kept for its retries.

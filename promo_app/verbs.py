@@ -26,6 +26,7 @@ from .profiles import ProfileKey, find_profile
 from .profiles.matching import find_profile_or_deleted
 from .times import utcnow
 from .tokens import Grant, check_database_access
+from .webhook import note_drawn
 
 
 class ImportOutcomes(NamedTuple):
@@ -68,6 +69,7 @@ def attach(
     program drawn, so both exist. The errors are the same, in the same order.
     """
     check_database_access(token, db_id)
+    note_drawn(connection.engine, loyalty_id)  # the alert webhook looks later, if it is set
     try:
         profile = find_profile(connection, db_id, profile_key)
         if code is None:
