@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import create_engine, delete, func, inspect, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from promo_app import PromoCodes, create_app
 from promo_app.db.migrate import upgrade
@@ -75,13 +77,23 @@ def code_count(session, loyalty_id: int) -> int:
 
 def upload(client, loyalty_id: int, content: bytes, filename: str = "codes.txt"):
     """Send a file through the upload form; an accepted one is followed to its report."""
-    form = client.get(f"/admin/programs/{loyalty_id}/upload")
-    response = client.post(
-        f"/admin/programs/{loyalty_id}/upload",
-        data={"csrf_token": csrf_token(form.text), "file": (io.BytesIO(content), filename)},
-        content_type="multipart/form-data",
-    )
+    response = send_file(client, loyalty_id, content, filename)
     return finished_upload(client, response) if response.status_code == 303 else response
+
+
+def send_file(client, loyalty_id: int, content: bytes, filename: str = "codes.txt"):
+    """Post a file to the upload form, as a browser does; return the answer."""
+    form = client.get(f"/admin/programs/{loyalty_id}/upload")
+    # Encoded here, in memory: the test client would spool a large body to a temporary
+    # file that nothing closes (werkzeug 3.1).
+    boundary, body = encode_multipart(
+        {"csrf_token": csrf_token(form.text), "file": FileStorage(io.BytesIO(content), filename)}
+    )
+    return client.post(
+        f"/admin/programs/{loyalty_id}/upload",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def finished_upload(client, accepted, timeout: float = 60):
