@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy.orm import Session
-
 from ..codes import MAX_CODE_LENGTH
 from ..errors import InvalidInput
-from ..models import LoyaltyProgram
 from ..times import parse_expire_date
-from .batches import IMPORT_BATCH_SIZE, import_codes
-from .report import ImportLine, ImportReport, UploadReport
+from .report import ImportLine
 
 CHUNK = 1 << 16
 
@@ -200,39 +196,3 @@ def _read_csv(lines: Iterator[bytes | LongLine]) -> Iterator[ImportLine]:
                 item.problem = str(error)
         yield item
     yield from too_long
-
-
-def import_code_file(
-    session: Session,
-    program: LoyaltyProgram,
-    stream: BinaryIO,
-    filename: str,
-    *,
-    batch_size: int = IMPORT_BATCH_SIZE,
-    after_batch: Callable[[ImportReport], None] | None = None,
-) -> UploadReport:
-    """Import a `.txt` or `.csv` file of codes (a seekable binary stream) into `program`.
-
-    The whole file is checked first (UTF-8, not binary): CodeFileError, raised before
-    anything is written, says why not. A CSV that breaks later (a quote never closed)
-    stops the import there; the report says so, and the caller rolls back the batch that
-    was being read. `after_batch` runs after each batch (the page commits there).
-    """
-    check_code_file(stream)
-    report = UploadReport(keep=100)
-    try:
-        import_codes(
-            session,
-            program,
-            read_code_file(stream, filename),
-            report=report,
-            batch_size=batch_size,
-            after_batch=after_batch,
-        )
-    except csv.Error as error:
-        report.stopped = (
-            f"Reading stopped: the CSV is malformed ({error}). Only the codes counted as "
-            "inserted below were added; correct the file and upload it again (the codes "
-            "added now will then be reported as duplicated)."
-        )
-    return report
