@@ -41,8 +41,6 @@ FAILED_MESSAGE = (
     "file again to add the rest (the codes added now will then be reported as duplicated)."
 )
 
-_running: set[threading.Thread] = set()
-
 
 def start_upload(job_id: int, path: Path, filename: str) -> threading.Thread:
     """Import the saved file of a committed job in a thread of this process."""
@@ -50,16 +48,8 @@ def start_upload(job_id: int, path: Path, filename: str) -> threading.Thread:
     thread = threading.Thread(
         target=_run, args=(app, job_id, path, filename), name=f"promo-upload-{job_id}"
     )
-    _running.add(thread)
     thread.start()
     return thread
-
-
-def wait_for_uploads(timeout: float | None = None) -> bool:
-    """Wait for this process's upload threads to end; say whether they all did."""
-    for thread in list(_running):
-        thread.join(timeout)
-    return not any(thread.is_alive() for thread in _running)
 
 
 def _run(app: Flask, job_id: int, path: Path, filename: str) -> None:
@@ -84,7 +74,6 @@ def _run(app: Flask, job_id: int, path: Path, filename: str) -> None:
         if heart.is_alive():
             heart.join()
         path.unlink(missing_ok=True)
-        _running.discard(threading.current_thread())
 
 
 def _import(

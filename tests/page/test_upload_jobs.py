@@ -15,6 +15,7 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import LoyaltyProgram, PromoCode, UploadJob
 from promo_app.times import utcnow
+from promo_app.uploads import worker
 from tests.page.test_page import (  # noqa: F401
     code_count,
     counts,
@@ -164,3 +165,28 @@ def test_a_job_of_another_program_or_none_is_404(signed_in, session, program_id)
         f"/admin/programs/{program_id}/uploads/999",
     ):
         assert signed_in.get(path).status_code == 404
+
+
+def test_a_job_that_fails_on_the_server_is_shown_failed_with_its_counts(
+    signed_in, session, program_id, monkeypatch
+):
+    real_import = worker.import_codes
+
+    def breaking(session, program, lines, **options):
+        def until_broken():
+            for item in lines:
+                if item.line == 1500:
+                    raise RuntimeError("the disk is full")
+                yield item
+
+        return real_import(session, program, until_broken(), **{**options, "batch_size": 1000})
+
+    monkeypatch.setattr(worker, "import_codes", breaking)
+    report = upload(signed_in, program_id, "\n".join(f"F-{n}" for n in range(3000)).encode())
+    assert "Upload of codes.txt failed" in report.text
+    assert "The import failed on the server." in report.text
+    inserted = counts(report.text)["inserted"]
+    assert 0 < inserted < 1500
+    assert inserted == code_count(session, program_id)  # the batches committed, and only those
+    rows = upload_rows(signed_in.get(f"/admin/programs/{program_id}").text)
+    assert rows == [("codes.txt", "boss", "failed")]
