@@ -21,9 +21,11 @@ bind = "127.0.0.1:5000"
 worker_class = "sync"
 workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * multiprocessing.cpu_count() + 1)
 
-# The page's upload is imported within its request. The worker timeout must outlast the
-# largest one the page takes (PROMO_MAX_UPLOAD_BYTES), counted at a rate below the slowest
-# seen (a million codes, 18 MB, in about 80 s: 225 kB/s), and never below two minutes.
+# The page's upload is imported by a thread of the worker (an upload job), not within its
+# request; the request only receives, checks and saves the file. Behind nginx (which passes the
+# body on once it has it all) that takes seconds. Sent straight to gunicorn by a browser on a
+# slow link, the largest file the page takes (PROMO_MAX_UPLOAD_BYTES) must still arrive within
+# the worker timeout: counted at 150 kB/s, and never below two minutes.
 UPLOAD_RATE_FLOOR = 150_000  # bytes per second
 _max_upload = json.loads(os.environ.get("PROMO_MAX_UPLOAD_BYTES") or str(200 * 1024 * 1024))
 timeout = max(120, math.ceil(_max_upload / UPLOAD_RATE_FLOOR))

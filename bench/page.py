@@ -161,6 +161,9 @@ def upload(codes: int, runs: int) -> dict:
         started = time.perf_counter()
         with open(path, "rb") as file:
             response = client.post(action, data={field: (file, path.name)})
+        if response.status_code == 303:  # an upload job: wait for its end, as its page does
+            while not client.get(f"{response.location}.json").get_json()["finished"]:
+                time.sleep(0.1)
         upload_times.append(time.perf_counter() - started)
         imported = count_codes(shop.url, shop.import_loyalty_id)
         if imported != codes:

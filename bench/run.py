@@ -547,7 +547,10 @@ def page_upload(port: int, shop: Shop, path: Path) -> str:
                 timeout=1800,
             )
         report.raise_for_status()
-        return report.text
+        # The answer is the upload job's page: wait for the job's end, as the page does.
+        while not browser.get(f"{report.url}.json", timeout=30).json()["finished"]:
+            time.sleep(0.2)
+        return browser.get(report.url, timeout=30).text
 
 
 BENCH_ADMIN_PASSWORD = "bench-password"
@@ -571,7 +574,8 @@ def busy_row(args: argparse.Namespace, source: str) -> Row:
     idle: list[float] = []
     busy: list[float] = []
     statuses: list[int] = []
-    # An upload of a million codes takes longer than gunicorn's default 30 s worker timeout.
+    # The page's upload no longer runs within its request (an upload job); the long timeout
+    # is kept for the benchmark's other uses of this server.
     with gunicorn("wsgi:app", env, timeout=1800) as port:
         for _ in range(20):
             post(port, body)

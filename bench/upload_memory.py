@@ -38,6 +38,7 @@ class Measure:
     baseline_kib: int
     peak_kib: int
     inserted: int
+    invalid: int = 0
 
     @property
     def growth_kib(self) -> int:
@@ -135,14 +136,30 @@ def upload(client: requests.Session, base: str, path: Path) -> str:
         timeout=600,
     )
     response.raise_for_status()
-    return response.text
+    return finished(client, response.url)
 
 
-def measure(codes: int, workdir: Path) -> Measure:
-    file = workdir / f"codes-{codes}.txt"
+def finished(client: requests.Session, job_url: str, timeout: float = 600) -> str:
+    """Wait for the upload job whose page is `job_url` to end, as its page's script does by
+    polling its state; return its page, with the report."""
+    deadline = time.monotonic() + timeout
+    while not client.get(f"{job_url}.json", timeout=60).json()["finished"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the upload job {job_url} did not end in {timeout} s")
+        time.sleep(0.1)
+    return client.get(job_url, timeout=60).text
+
+
+def measure(codes: int, workdir: Path, long_line: int = 0) -> Measure:
+    """Upload `codes` codes; with `long_line`, a line of that many bytes in their middle."""
+    file = workdir / f"codes-{codes}-{long_line}.txt"
     with open(file, "w") as out:
         for n in range(codes):
             out.write(f"BENCH-{n:012d}\n")
+            if long_line and n == codes // 2:
+                for start in range(0, long_line, CHUNK):
+                    out.write("L" * min(CHUNK, long_line - start))
+                out.write("\n")
     warmup = workdir / "warmup.txt"
     warmup.write_text("".join(f"WARM-{n:06d}\n" for n in range(1000)))
     server = subprocess.Popen(
@@ -170,20 +187,21 @@ def measure(codes: int, workdir: Path) -> Measure:
         server.stdin.write("stop\n")
         server.stdin.flush()
         peak = int(server.stdout.readline())
-        inserted = int(
-            re.search(r'data-count="inserted">([\d,]+)<', report).group(1).replace(",", "")
+        inserted, invalid = (
+            int(re.search(rf'data-count="{name}">([\d,]+)<', report).group(1).replace(",", ""))
+            for name in ("inserted", "invalid")
         )
     finally:
         client.close()
         server.stdin.close()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
         server.stdout.close()
-    return Measure(codes, file.stat().st_size, seconds, baseline, peak, inserted)
+    return Measure(codes, file.stat().st_size, seconds, baseline, peak, inserted, invalid)
 
 
-def run(sizes: list[int]) -> list[Measure]:
+def run(sizes: list[int], long_line: int = 0) -> list[Measure]:
     with tempfile.TemporaryDirectory() as directory:
-        return [measure(size, Path(directory)) for size in sizes]
+        return [measure(size, Path(directory), long_line) for size in sizes]
 
 
 def main() -> None:

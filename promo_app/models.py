@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -313,3 +314,35 @@ class WebhookState(PromoModel):
     )
     state: Mapped[str] = mapped_column(String(16))
     changed: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UploadJob(PromoModel):
+    """A file of codes uploaded through the page, imported by a thread of the server."""
+
+    __tablename__ = "promo_upload_job"
+    __table_args__ = (Index("ix_promo_upload_job_loyalty_id_id", "loyalty_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loyalty_id: Mapped[int] = mapped_column(
+        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    # Who uploaded it; None when the host's own login let the visitor in.
+    admin_name: Mapped[str | None] = mapped_column(String(255))
+    # queued, running, done, failed; interrupted once seen with a stale heartbeat.
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    file_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The counts of the batches committed so far: they match the codes in the program.
+    inserted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicated: Mapped[int] = mapped_column(BigInteger, default=0)
+    invalid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The first problem lines, as JSON [[line, code, outcome, why], ...].
+    problems: Mapped[str] = mapped_column(Text, default="[]")
+    # Why reading stopped early (a malformed CSV), or why the job failed.
+    message: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started: Mapped[datetime | None] = mapped_column(DateTime)
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    # Written every few seconds by the server process that runs the job.
+    heartbeat: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -44,6 +44,13 @@ DEFAULTS: dict[str, object] = {
     "PROMO_ADMIN_REFUSE": None,
     # Largest file the page's upload form takes; larger ones are refused and change nothing.
     "PROMO_MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # Where uploaded files wait for their import job; None: `promo-uploads` in the instance
+    # folder. Each server imports the files it received (a thread of the process).
+    "PROMO_UPLOAD_FOLDER": None,
+    # How often a running upload job says it is alive, and after how long without a word
+    # the page shows it as interrupted (its process died: a worker killed or restarted).
+    "PROMO_UPLOAD_HEARTBEAT_SECONDS": 5,
+    "PROMO_UPLOAD_STALE_SECONDS": 60,
     # The page warns when a personal program has fewer free codes than this.
     "PROMO_LOW_CODES_THRESHOLD": 100,
     # The alert webhook: where a signed JSON event is POSTed when a personal program's pool

@@ -6,10 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -172,13 +173,17 @@ class WaitingWriters:
     A writer that holds the lock for long, an import, tests for such a lock between its
     inserts and commits early when it finds one: SQLite itself tells a writer nothing of
     who waits. POSIX locks belong to a process, so a waiter in the importer's own process
-    goes unseen; nothing depends on it but how soon the lock is let go.
+    (an upload job runs in a thread of a server process) is counted in the process
+    instead; a thread lock keeps the process's fcntl calls apart, since an unlock by one
+    thread would let go of the shared lock another holds.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._descriptor: int | None = None
         self._pid = 0
+        self._guard = threading.Lock()
+        self._here = 0  # writers of this process waiting now
 
     @classmethod
     def for_database(cls, database: str | None) -> WaitingWriters | None:
@@ -196,24 +201,31 @@ class WaitingWriters:
     @contextmanager
     def wait(self) -> Iterator[None]:
         """Hold a shared lock on the side file for as long as the caller waits."""
-        try:
-            descriptor = self._file()
-            fcntl.lockf(descriptor, fcntl.LOCK_SH)
-        except OSError:
-            yield  # no side file (a read-only folder): wait unseen
-            return
+        with self._guard:
+            self._here += 1
+            if self._here == 1:
+                # No side file (a read-only folder): other processes do not see us wait.
+                with suppress(OSError):
+                    fcntl.lockf(self._file(), fcntl.LOCK_SH)
         try:
             yield
         finally:
-            fcntl.lockf(descriptor, fcntl.LOCK_UN)
+            with self._guard:
+                self._here -= 1
+                if self._here == 0:
+                    with suppress(OSError):
+                        fcntl.lockf(self._file(), fcntl.LOCK_UN)
 
     def anyone_waiting(self) -> bool:
-        try:
-            descriptor = self._file()
-            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError as error:
-            return error.errno in (errno.EACCES, errno.EAGAIN)
-        fcntl.lockf(descriptor, fcntl.LOCK_UN)
-        return False
+        with self._guard:
+            if self._here:
+                return True
+            try:
+                descriptor = self._file()
+                fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError as error:
+                return error.errno in (errno.EACCES, errno.EAGAIN)
+            fcntl.lockf(descriptor, fcntl.LOCK_UN)
+            return False

@@ -59,9 +59,6 @@ class UploadReport(ImportReport):
     heap keeps the right ones whatever the file's size.
     """
 
-    # Why reading stopped before the end of the file, if it did.
-    stopped: str | None = None
-
     def record(self, item: ImportLine, outcome: Outcome, message: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if outcome == Outcome.INSERTED:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask import (
     Response,
@@ -19,22 +19,20 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..admins import authenticate_admin, end_sessions, session_nonce
 from ..db.binding import reading
-from ..importing.batches import IMPORT_BATCH_SIZE
-from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program, databases
 from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
 from ..times import rfc3339
+from ..uploads.jobs import JobView, recent_jobs, view
 from .auth import SESSION_KEY, safe_next, start_session
 from .blueprint import bp
-from .errors import render_error, size_text
+from .errors import render_error
 from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
-from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
+from .forms import ProgramForm, SignInForm, SignOutForm
 from .queries import (
     STATUSES,
     CodeFilter,
@@ -174,6 +172,15 @@ def _key(name: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
+def recent_uploads(loyalty_id: int) -> list[JobView]:
+    """The program's recent upload jobs, as plain values (in the caller's read transaction)."""
+    jobs = recent_jobs(promo_session(), loyalty_id)
+    for job in jobs:
+        promo_session().expunge(job)
+    stale = timedelta(seconds=current_app.config["PROMO_UPLOAD_STALE_SECONDS"])
+    return [view(job, stale) for job in jobs]
+
+
 @bp.get("/programs/<int(max=2147483647):loyalty_id>")
 def program(loyalty_id: int):
     where = _code_filter()
@@ -187,93 +194,14 @@ def program(loyalty_id: int):
             newer_than=_key("after"),
             size=current_app.config["PROMO_PAGE_SIZE"],
         )
+        uploads = recent_uploads(loyalty_id)
     return render_template(
         "promo/program.html",
         program=summary,
         where=where,
         page=page,
+        uploads=uploads,
         threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
-    )
-
-
-# Uploading ------------------------------------------------------------------------------
-
-# Codes per transaction of an upload, at most: on SQLite a transaction ends sooner, after
-# the insert at hand, when an attach call waits for the write lock (see
-# importing.batches.import_codes).
-UPLOAD_BATCH = IMPORT_BATCH_SIZE
-
-
-def _commit(_report) -> None:
-    promo_session().commit()
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge):
-    """A body over the upload limit: the upload form again, saying so; elsewhere a page."""
-    limit = size_text(current_app.config["PROMO_MAX_UPLOAD_BYTES"])
-    message = f"The file is larger than the limit of {limit}. Nothing was imported."
-    if request.endpoint == "promo_page.upload" and request.view_args:
-        return render_upload_form(request.view_args["loyalty_id"], message, status=413)
-    return render_error(413, message)
-
-
-def render_upload_form(loyalty_id: int, error: str | None = None, status: int = 200, form=None):
-    promo_session().rollback()
-    with reading(promo_session()):
-        summary = _summary_or_404(loyalty_id)
-    limit = current_app.config["PROMO_MAX_UPLOAD_BYTES"]
-    return render_template(
-        "promo/upload.html",
-        program=summary,
-        form=form or UploadForm(formdata=None),
-        error=error,
-        limit=limit,
-        limit_text=size_text(limit),
-    ), status
-
-
-@bp.route("/programs/<int(max=2147483647):loyalty_id>/upload", methods=["GET", "POST"])
-def upload(loyalty_id: int):
-    # The transaction ends before the body is read (it may be large): the form and the
-    # report read in transactions of their own, the import writes in batches.
-    with reading(promo_session()):
-        program = promo_session().get(LoyaltyProgram, loyalty_id)
-        if program is None:
-            abort(404, "There is no loyalty program with this id.")
-    form = UploadForm()
-    if not form.validate_on_submit():
-        if not form.is_submitted():
-            return render_upload_form(loyalty_id, form=form)
-        if refused_csrf(form):
-            return render_upload_form(loyalty_id, CSRF_MESSAGE, 400)
-        return render_upload_form(loyalty_id, " ".join(form.file.errors), 400, form)
-    file = form.file.data
-    try:
-        report = import_code_file(
-            promo_session(),
-            program,
-            file.stream,
-            file.filename or "",
-            batch_size=UPLOAD_BATCH,
-            after_batch=_commit,
-        )
-    except CodeFileError as error:
-        promo_session().rollback()
-        return render_upload_form(loyalty_id, f"{error} Nothing was imported.", 400)
-    finally:
-        file.close()
-    if report.stopped:
-        promo_session().rollback()  # the batch that was being read when the file broke
-    else:
-        promo_session().commit()
-    with reading(promo_session()):
-        summary = _summary_or_404(loyalty_id)
-    return render_template(
-        "promo/report.html",
-        program=summary,
-        report=report,
-        filename=file.filename,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
+import pytest
 from sqlalchemy import select
 
 from promo_app.models import LoyaltyProgram, PromoCode
@@ -33,3 +36,33 @@ def test_an_id_past_the_largest_is_one_line(runner, tmp_path):
     assert result.exit_code != 0
     assert not isinstance(result.exception, OverflowError | ValueError)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("filename", ["codes.txt", "codes.csv"])
+def test_import_codes_reports_a_20_mb_line_without_holding_it(runner, session, tmp_path, filename):
+    program = LoyaltyProgram(name="Welcome", universal=False)
+    session.add(program)
+    session.commit()
+    loyalty_id = program.id
+    path = tmp_path / filename
+    with open(path, "wb") as file:
+        file.write(b"code\nGOOD-1\n" if filename.endswith(".csv") else b"GOOD-1\n")
+        for _ in range(20):
+            file.write(b"x" * 2**20)
+        file.write(b"\nGOOD-2\n")
+    line = 3 if filename.endswith(".csv") else 2
+    tracemalloc.start()
+    try:
+        result = runner.invoke(
+            args=["promo", "import-codes", str(path), "--loyalty-id", str(loyalty_id)]
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    assert f"line {line}: invalid: 'xxxxxxxxxx" in result.output
+    assert "too long for a code" in result.output
+    assert "Inserted 2, duplicated 0, invalid 1." in result.output
+    assert peak < 10 * 2**20  # the line alone would be 20 MiB and more
+    session.rollback()
+    assert sorted(session.scalars(select(PromoCode.code)).all()) == ["GOOD-1", "GOOD-2"]

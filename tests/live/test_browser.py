@@ -76,6 +76,7 @@ class LiveServer:
             {
                 "SECRET_KEY": "browser test",
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                "PROMO_UPLOAD_FOLDER": str(tmp_path / "uploads"),
                 **config,
             }
         )
@@ -215,6 +216,9 @@ def test_merchant_runs_a_program_in_the_browser(page, live_server, tmp_path):
     )
     assert page.locator("#upload-status").inner_text().startswith("Uploading:")
     shot(page, "05-upload-progress")
+    # Once sent, the upload job's page: it follows the import, then shows the report.
+    page.wait_for_url(re.compile(rf"/admin/programs/{loyalty_id}/uploads/\d+$"), timeout=60_000)
+    job_url = page.url
     page.locator("h1", has_text="Uploaded spring.txt").wait_for(timeout=60_000)
     cdp.send(
         "Network.emulateNetworkConditions",
@@ -234,6 +238,10 @@ def test_merchant_runs_a_program_in_the_browser(page, live_server, tmp_path):
 
     # The counts change: first by the upload, then by two attach calls of a shop.
     page.click("text=See the codes")
+    uploads = page.locator(".promo-upload-jobs tbody tr")
+    assert uploads.count() == 1
+    assert uploads.locator("[data-upload-status]").inner_text() == "done"
+    assert uploads.locator("a").get_attribute("href") in job_url
     assert counts(page)["total"] == 149_999
     assert counts(page)["free"] == 149_999
     given = [live_server.attach(loyalty_id, f"{name}@example.com") for name in ("ann", "ben")]

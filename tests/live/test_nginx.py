@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from bench.upload_memory import MultipartFile
+from bench.upload_memory import MultipartFile, finished
 from tests.live.nginx import check_configuration, configure, nginx_or_skip, running
 from tests.live.server import gunicorn
 from tests.live.test_upload_live import CSRF, PASSWORD, prepare
@@ -33,7 +33,8 @@ def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stack")
     url = f"sqlite:///{folder / 'promo.db'}"
     shop = prepare(url)
-    with gunicorn(url, workers=2, PROMO_PROXY_FIX="1") as base:
+    uploads = str(folder / "uploads")
+    with gunicorn(url, workers=2, PROMO_PROXY_FIX="1", PROMO_UPLOAD_FOLDER=uploads) as base:
         port = int(base.rsplit(":", 1)[1])
         nginx = configure(folder / "nginx", port)
         with running(nginx):
@@ -89,8 +90,9 @@ def test_a_150_mib_upload_goes_through_nginx(stack):
             headers={"Content-Type": "multipart/form-data; boundary=NginxBoundary"},
             timeout=900,
         )
-    assert response.status_code == 200, response.text[:500]
-    inserted = re.search(r'data-count="inserted">([\d,]+)<', response.text).group(1)
+        assert response.status_code == 200, response.text[:500]
+        report = finished(client, response.url, timeout=900)
+    inserted = re.search(r'data-count="inserted">([\d,]+)<', report).group(1)
     assert inserted == f"{lines:,}"
 
 

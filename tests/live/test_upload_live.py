@@ -1,7 +1,8 @@
 """A large upload through the page commits in batches, so attach calls keep being answered.
 
-Real gunicorn with two worker processes on a SQLite file: one imports the upload while
-the other answers attach calls.
+Real gunicorn with two worker processes on a SQLite file: a thread of one imports the
+upload while both answer attach calls (one waiting for the write lock in the importer's
+own process is seen too, and the importer lets the lock go).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 import pytest
 import requests
 
-from bench.upload_memory import MultipartFile
+from bench.upload_memory import MultipartFile, finished
 from promo_app import create_app
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
@@ -60,8 +61,7 @@ def test_attach_calls_are_answered_during_a_large_upload(tmp_path):
     shop = prepare(database_url)
     path = tmp_path / "big.txt"
     path.write_text("".join(f"BIG-{n:09d}\n" for n in range(CODES)))
-    # The upload may take longer than gunicorn's default worker timeout of 30 s.
-    server = gunicorn(database_url, workers=2, GUNICORN_CMD_ARGS="--timeout 300")
+    server = gunicorn(database_url, workers=2, PROMO_UPLOAD_FOLDER=str(tmp_path / "uploads"))
     with requests.Session() as client, server as base:
         login = client.get(f"{base}/admin/login").text
         client.post(
@@ -73,13 +73,14 @@ def test_attach_calls_are_answered_during_a_large_upload(tmp_path):
         answer: dict[str, object] = {}
 
         def send() -> None:
+            """Upload, then follow the job's page until its report, as the page's script does."""
             response = client.post(
                 f"{base}/admin/programs/{shop['big_id']}/upload",
                 data=body,
                 headers={"Content-Type": "multipart/form-data; boundary=LiveBoundary"},
                 timeout=300,
             )
-            answer["status"], answer["text"] = response.status_code, response.text
+            answer["status"], answer["text"] = response.status_code, finished(client, response.url)
 
         uploading = threading.Thread(target=send)
         started = time.perf_counter()

@@ -28,3 +28,15 @@ def test_upload_memory_stays_flat_as_the_file_grows():
     # Ten times the codes (5 MiB more file, some 30 MiB more as Python strings) may not
     # cost more than a few MiB of noise.
     assert large.growth_kib - small.growth_kib < 4 * 1024
+
+
+def test_a_20_mb_line_is_reported_without_being_held():
+    # The same codes with and without a line of 20 MB in their middle: the long line is
+    # reported as invalid by its number and the rest imported, at no more memory.
+    plain, long = run([SMALL])[0], run([SMALL], long_line=20 * 2**20)[0]
+    print(
+        f"growth without the long line {plain.growth_kib / 1024:.1f} MiB, "
+        f"with it {long.growth_kib / 1024:.1f} MiB"
+    )
+    assert (long.inserted, long.invalid) == (SMALL, 1)
+    assert long.growth_kib - plain.growth_kib < 4 * 1024

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from promo_app import create_app
 from promo_app.models import AdminUser, LoyaltyProgram, PromoCode
-from tests.page.test_page import PASSWORD, csrf_token, sign_in
+from tests.page.test_page import PASSWORD, csrf_token, finished_upload, sign_in
 
 
 @pytest.fixture
@@ -146,11 +146,12 @@ def test_a_csv_with_an_expire_date_out_of_range_reports_that_line(signed_in, ses
     loyalty_id = program.id
     page = signed_in.get(f"/admin/programs/{loyalty_id}/upload")
     text = "code,expire_date\nGOOD,2030-01-01\nFAR,9999-12-31T23:59:59-23:59\n"
-    response = signed_in.post(
+    accepted = signed_in.post(
         f"/admin/programs/{loyalty_id}/upload",
         data={"csrf_token": csrf_token(page.text), "file": (io.BytesIO(text.encode()), "c.csv")},
         content_type="multipart/form-data",
     )
+    response = finished_upload(signed_in, accepted)
     assert response.status_code == 200
     assert "outside the years 1 to 9999" in response.text
     session.rollback()

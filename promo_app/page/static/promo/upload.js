@@ -49,10 +49,16 @@
     });
     request.upload.addEventListener("load", function () {
       bar.removeAttribute("value"); // indeterminate while the server imports
-      show("Uploaded. Importing the codes…");
+      show("Uploaded. Checking the file…");
     });
     request.addEventListener("load", function () {
-      // The answer is a whole page (the report, or the form with its error): show it.
+      // Accepted: the answer is the upload job's page (the import goes on on the server),
+      // opened as a page of its own. Refused: the form with its error, shown as it came.
+      var landed = request.responseURL;
+      if (request.status === 200 && landed && landed.split("?")[0] !== form.action) {
+        window.location.assign(landed);
+        return;
+      }
       document.open();
       document.write(request.responseText);
       document.close();

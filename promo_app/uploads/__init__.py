@@ -1,0 +1,1 @@
+"""Uploads of code files through the page, run as jobs that outlive their request."""
