@@ -1,6 +1,17 @@
 """The merchant's page: `{prefix}/admin`, server-rendered, behind a sign-in."""
 
-from . import actions, auth, customers, errors, filters, generate, views
+from . import actions, admins, auth, customers, errors, filters, generate, tokens, views
 from .blueprint import bp
 
-__all__ = ["actions", "auth", "bp", "customers", "errors", "filters", "generate", "views"]
+__all__ = [
+    "actions",
+    "admins",
+    "auth",
+    "bp",
+    "customers",
+    "errors",
+    "filters",
+    "generate",
+    "tokens",
+    "views",
+]
