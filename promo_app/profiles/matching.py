@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, false, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,25 @@ def email_key(email: str) -> str:
 def phone_key(phone: str) -> str:
     """Return a phone number as it is compared: no spaces, dashes, dots or brackets."""
     return _PHONE_NOISE.sub("", phone)
+
+
+# What the page finds a customer by (its customers list, a program's code list).
+CUSTOMER_KEYS = ("email", "phone", "profile_id")
+
+
+def customer_condition(by: str, value: str) -> ColumnElement[bool]:
+    """Return the condition of the profiles whose `by` (one of CUSTOMER_KEYS) is `value`,
+    compared as the API compares it."""
+    if not value.isprintable():
+        # No identifier has control characters (and PostgreSQL refuses NUL in a parameter).
+        return false()
+    if by == "email":
+        return Profile.email_key == email_key(value)
+    if by == "phone":
+        return Profile.phone_key == phone_key(value)
+    if by == "profile_id":
+        return Profile.profile_id == value.strip().lower()
+    raise ValueError(f"Not a way to find a customer: {by!r}")
 
 
 @dataclass(frozen=True)
