@@ -82,8 +82,9 @@ def tokens():
     form = TokenForm()
     with reading(promo_session()):
         _choices(form)
-    error, secret, status = None, None, 200
+    error, secret, created_name, status = None, None, None, 200
     if form.validate_on_submit():
+        created_name = form.name.data.strip()
         try:
             secret = create_token(
                 promo_session(),
@@ -105,14 +106,17 @@ def tokens():
         error, status = CSRF_MESSAGE, 400
     elif form.errors:
         status = 400
+    if secret:
+        form = TokenForm(formdata=None)  # a blank form for the next one
     with reading(promo_session()):
+        _choices(form)
         rows = token_rows(promo_session())
     html = render_template(
         "promo/tokens.html",
-        form=TokenForm(formdata=None) if secret else form,
+        form=form,
         error=error,
         secret=secret,
-        created_name=form.name.data.strip() if secret else None,
+        created_name=created_name,
         rows=rows,
         revoke_form=ConfirmForm(formdata=None),
     )

@@ -27,7 +27,7 @@ def create(client, **fields):
 
 
 def shown_secret(page: str) -> str:
-    match = re.search(r'id="token-secret"[^>]*value="([^"]+)"', page)
+    match = re.search(r'<textarea id="token-secret"[^>]*>([^<]+)</textarea>', page)
     assert match, "the page shows no token"
     return html.unescape(match.group(1))
 
@@ -56,6 +56,9 @@ def test_a_token_made_on_the_page_is_shown_once_works_and_is_revoked(
     assert made.status_code == 200
     assert made.headers["Cache-Control"] == "no-store"
     assert "it is shown only this once" in made.text
+    # A blank form for the next token, with the databases and programs to choose from.
+    assert f'name="db_ids" value="{shop.db_id}"' in made.text
+    assert f'name="loyalty_ids" value="{shop.universal_id}"' in made.text
     secret = shown_secret(made.text)
     assert stored(session, "checkout").token_hash == hash_token(secret)
     assert attach(client, shop, secret) == (200, "Successful operation")
