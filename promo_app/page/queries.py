@@ -33,8 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..codes import prefix_condition
-from ..models import Attachment, Database, LoyaltyProgram, Profile, PromoCode
-from ..profiles.matching import customer_condition
+from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
+from ..profiles.matching import codes_held_by
 from ..times import utcnow
 
 STATUSES = ("free", "attached", "activated", "expired", "voided")
@@ -243,20 +243,8 @@ def filter_condition(session: Session, where: CodeFilter, now: datetime) -> Colu
     if where.expires_to is not None:
         conditions.append(PromoCode.expire_date <= where.expires_to)
     if where.customer:
-        conditions.append(PromoCode.id.in_(_held_by(where.customer_by, where.customer)))
+        conditions.append(PromoCode.id.in_(codes_held_by(where.customer_by, where.customer)))
     return and_(true(), *conditions)
-
-
-def _held_by(by: str, value: str):
-    """The ids of the codes that the customers found as the customers page finds them hold.
-
-    Looked up from the customer (by the profile's indexes, in every database), never by
-    probing each code: the list stays fast at millions of codes.
-    """
-    profiles = select(Profile.id).where(
-        Profile.db_id.in_(select(Database.id)), customer_condition(by, value)
-    )
-    return select(Attachment.code_id).where(Attachment.profile_pk.in_(profiles))
 
 
 def filtered_codes(session: Session, loyalty_id: int, where: CodeFilter, now: datetime):
