@@ -4,9 +4,13 @@ removed admin's sessions, or those of an old password, are over at once."""
 from __future__ import annotations
 
 # ruff: noqa: F811 (the page's fixtures, imported from its main test module)
+import threading
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from promo_app.admins import LastAdminError, remove_admin, set_admin_user
 from promo_app.models import AdminUser
 from tests.helpers import ADMIN, PASSWORD
 from tests.page.test_page import csrf_token, sign_in, signed_in  # noqa: F401
@@ -144,3 +148,32 @@ def test_the_admins_page_needs_a_sign_in(client, admin, session):
     assert client.get("/admin/admins").status_code == 302
     assert client.post(f"/admin/admins/{admin_id(session, ADMIN)}/remove").status_code == 302
     assert names(session) == [ADMIN]
+
+
+def test_two_merchants_removing_the_last_two_admins_at_once_leave_one(admin, engine, session):
+    """Each removal alone is allowed; at once, the second waits for the first and refuses."""
+    set_admin_user(session, "clerk", CLERK_PASSWORD)
+    session.commit()
+    boss, clerk = admin_id(session, ADMIN), admin_id(session, "clerk")
+    session.rollback()
+    outcome: dict[str, str] = {}
+
+    def remove_clerk() -> None:
+        with Session(engine) as other:
+            try:
+                remove_admin(other, clerk)
+                other.commit()
+                outcome["clerk"] = "removed"
+            except LastAdminError:
+                other.rollback()
+                outcome["clerk"] = "refused"
+
+    with Session(engine) as first:
+        remove_admin(first, boss)  # not committed yet: its locks are held
+        racer = threading.Thread(target=remove_clerk)
+        racer.start()
+        racer.join(0.5)  # it waits for the first removal's locks (or has not begun yet)
+        first.commit()
+    racer.join(30)
+    assert outcome == {"clerk": "refused"}
+    assert names(session) == ["clerk"]
