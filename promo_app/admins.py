@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,18 +30,75 @@ def set_admin_user(session: Session, name: str, password: str) -> tuple[AdminUse
         raise AdminUserError("An admin name has 1 to 255 characters.")
     if unstorable(name) or not name.isprintable():
         raise AdminUserError("An admin name has no control characters.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminUserError(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_password(password)
     user = session.scalar(select(AdminUser).where(AdminUser.name == name))
     created = user is None
     if user is None:
         user = AdminUser(name=name)
         session.add(user)
+    _set_password(session, user, password)
+    return user, created
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminUserError(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def _set_password(session: Session, user: AdminUser, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     # A new password ends every session of the old one.
     user.session_nonce = new_session_nonce()
     session.flush()
-    return user, created
+
+
+def add_admin(session: Session, name: str, password: str) -> AdminUser:
+    """Create admin `name`; refuse a name that is taken (its password stays); the caller
+    commits."""
+    if session.scalar(select(AdminUser.id).where(AdminUser.name == name.strip())) is not None:
+        raise AdminUserError(f"An admin named {name.strip()!r} exists already.")
+    return set_admin_user(session, name, password)[0]
+
+
+def _get_admin(session: Session, admin_id: int) -> AdminUser:
+    user = session.get(AdminUser, admin_id)
+    if user is None:
+        raise AdminUserError("There is no such admin (removed meanwhile?).")
+    return user
+
+
+def reset_password(session: Session, admin_id: int, password: str) -> AdminUser:
+    """Give admin `admin_id` a new password, ending every session they have; the caller
+    commits."""
+    _check_password(password)
+    user = _get_admin(session, admin_id)
+    _set_password(session, user, password)
+    return user
+
+
+class LastAdminError(AdminUserError):
+    """Removing this admin would leave nobody who can sign in."""
+
+
+def remove_admin(session: Session, admin_id: int) -> str:
+    """Remove admin `admin_id` and return their name, refusing the last admin; the caller
+    commits, or rolls back on an error.
+
+    Every session of theirs ends with the row: a page session is let in only while an
+    admin row has its id and nonce, and a later admin never has the same nonce. Two
+    merchants removing the last two admins at once cannot leave none: the rows are locked
+    first on PostgreSQL, and on SQLite the count runs after the delete, under the write
+    lock the delete took.
+    """
+    session.execute(select(AdminUser.id).with_for_update())
+    name = _get_admin(session, admin_id).name
+    session.execute(delete(AdminUser).where(AdminUser.id == admin_id))
+    if not session.scalar(select(func.count()).select_from(AdminUser)):
+        raise LastAdminError(
+            f"{name!r} is the last admin: nobody could sign in without them. "
+            "Add another admin first. Nothing was changed."
+        )
+    return name
 
 
 def authenticate_admin(session: Session, name: str, password: str) -> AdminUser | None:

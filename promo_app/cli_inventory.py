@@ -64,9 +64,10 @@ listing(
 )
 listing(
     "list-tokens",
-    ["name", "databases", "created", "revoked"],
+    ["name", "databases", "programs", "read_only", "created", "last_used", "revoked"],
     inventory.list_tokens,
-    "List the API tokens: databases (all, or which), created, revoked; never a secret.",
+    "List the API tokens: databases and programs (all, or which), read only, created, last "
+    "used (within a minute), revoked; never a secret.",
 )
 listing(
     "list-admins",

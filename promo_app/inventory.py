@@ -100,17 +100,23 @@ def program_counts(session: Session) -> list[dict[str, Any]]:
 
 
 def list_tokens(session: Session) -> list[dict[str, Any]]:
-    """Every token: its name, databases (none: all), when made and revoked. Never a secret."""
+    """Every token: its name, scope (databases and programs, none: all; read only), when
+    made, last used (about: see token_use.py) and revoked. Never a secret."""
     tokens = session.scalars(select(ApiToken).order_by(ApiToken.id))
     listed = []
     for token in tokens:
         db_ids = sorted(scope.db_id for scope in token.scopes)
+        loyalty_ids = sorted(scope.loyalty_id for scope in token.program_scopes)
         listed.append(
             {
                 "name": token.name,
                 "db_ids": db_ids,
                 "databases": ",".join(map(str, db_ids)) or "all",
+                "loyalty_ids": loyalty_ids,
+                "programs": ",".join(map(str, loyalty_ids)) or "all",
+                "read_only": token.read_only,
                 "created": rfc3339(token.created),
+                "last_used": rfc3339(token.last_used_at) or None,
                 "revoked": rfc3339(token.revoked) or None,
             }
         )

@@ -237,6 +237,8 @@ class ApiToken(PromoModel):
     revoked: Mapped[datetime | None] = mapped_column(DateTime)
     # A read-only token may call get and export_all only.
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Written at most once a minute per token and process (token_use.py): "about when".
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     scopes: Mapped[list[TokenScope]] = relationship(cascade="all, delete-orphan")
     program_scopes: Mapped[list[TokenProgramScope]] = relationship(cascade="all, delete-orphan")

@@ -21,6 +21,7 @@ from .errors import (
 from .models import ApiToken, LoyaltyProgram, TokenProgramScope, TokenScope
 from .profiles import get_database
 from .times import utcnow
+from .token_use import note_use
 
 
 def hash_token(token: str) -> str:
@@ -99,12 +100,14 @@ _TOKEN_QUERY = DirectStatement(_token_query())
 
 
 def authenticate(connection: Connection, secret: str | None) -> Grant:
-    """Return what the live token whose secret is `secret` allows."""
+    """Return what the live token whose secret is `secret` allows, noting its use
+    (token_use.py: at most once a minute per token and process)."""
     if not secret:
         raise TokenRequired()
     rows = _TOKEN_QUERY.rows(connection, {"token_hash": hash_token(secret)})
     if not rows:
         raise InvalidToken()
+    note_use(connection.engine, rows[0][0])
     return Grant(
         rows[0][0],
         frozenset(row[2] for row in rows if row[2] is not None),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..db.binding import promo_connection, reading
 from ..models import Attachment, CustomField, Database, Profile, ProfileFieldValue
-from ..profiles import email_key, phone_key
+from ..profiles.matching import CUSTOMER_KEYS, customer_condition
 from ..profiles.reading import profile_data
 from ..state import promo_session
 from .blueprint import bp
@@ -49,12 +49,8 @@ def search(session: Session, db_id: int, by: str, value: str) -> list[Found]:
         Profile.deleted.is_not(None),
         codes,
     ).where(Profile.db_id == db_id)
-    if by == "email":
-        query = query.where(Profile.email_key == email_key(value))
-    elif by == "phone":
-        query = query.where(Profile.phone_key == phone_key(value))
-    elif by == "profile_id":
-        query = query.where(Profile.profile_id == value.strip().lower())
+    if by in CUSTOMER_KEYS:
+        query = query.where(customer_condition(by, value))
     elif by.startswith("field:"):
         query = (
             query.join(ProfileFieldValue, ProfileFieldValue.profile_pk == Profile.id)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..text import unstorable
@@ -52,3 +60,26 @@ class UploadForm(FlaskForm):
             FileAllowed(["txt", "csv"], "Upload a .txt or a .csv file."),
         ],
     )
+
+
+class TokenForm(FlaskForm):
+    """A new API token and its scope, as `promo create-token` takes it."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=255), storable])
+    # Choices are the databases and programs, set by the view; none ticked: all of them.
+    db_ids = SelectMultipleField("Limited to the databases", choices=[], coerce=int)
+    loyalty_ids = SelectMultipleField("Limited to the programs", choices=[], coerce=int)
+    read_only = BooleanField("Read only: it may call get and export_all, nothing else")
+
+
+class AdminForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=255), storable])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..codes import prefix_condition
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
+from ..profiles.matching import codes_held_by
 from ..times import utcnow
 
 STATUSES = ("free", "attached", "activated", "expired", "voided")
@@ -159,22 +160,29 @@ def program_summaries(
 @dataclass(frozen=True)
 class CodeFilter:
     """What the list (and the export, and the actions) selects: one status or all, codes
-    starting with a prefix, codes expiring in a range."""
+    starting with a prefix, codes expiring in a range, codes a customer holds."""
 
     status: str | None = None
     prefix: str = ""
     # Codes that expire within this range (either end may be open).
     expires_from: datetime | None = None
     expires_to: datetime | None = None
+    # Codes held by the customers whose `customer_by` (email, phone, profile_id) is this.
+    customer: str = ""
+    customer_by: str = "email"
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.status or self.prefix or self.expires_from or self.expires_to)
+        return bool(
+            self.status or self.prefix or self.expires_from or self.expires_to or self.customer
+        )
 
     @property
     def args(self) -> dict[str, str]:
         """The filter as the page's query string spells it."""
         args = {"status": self.status or "", "q": self.prefix}
+        if self.customer:
+            args.update(customer_by=self.customer_by, customer=self.customer)
         if self.expires_from is not None:
             args["expires_from"] = self.expires_from.date().isoformat()
         if self.expires_to is not None:
@@ -234,6 +242,8 @@ def filter_condition(session: Session, where: CodeFilter, now: datetime) -> Colu
         conditions.append(PromoCode.expire_date >= where.expires_from)
     if where.expires_to is not None:
         conditions.append(PromoCode.expire_date <= where.expires_to)
+    if where.customer:
+        conditions.append(PromoCode.id.in_(codes_held_by(where.customer_by, where.customer)))
     return and_(true(), *conditions)
 
 

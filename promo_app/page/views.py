@@ -23,6 +23,7 @@ from flask import (
 from ..admins import authenticate_admin, end_sessions, session_nonce
 from ..db.binding import reading
 from ..models import LoyaltyProgram
+from ..profiles.matching import CUSTOMER_KEYS
 from ..programs import ProgramNameError, create_program, databases
 from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
@@ -151,11 +152,14 @@ def _code_filter(args=None) -> CodeFilter:
     args = request.args if args is None else args
     status = args.get("status", "")
     prefix = args.get("q", "").strip()
+    by = args.get("customer_by", "")
     return CodeFilter(
         status=status if status in STATUSES else None,
         prefix=prefix[:255],
         expires_from=_day(args.get("expires_from", ""), time.min),
         expires_to=_day(args.get("expires_to", ""), time(23, 59, 59)),
+        customer=args.get("customer", "").strip()[:1024],
+        customer_by=by if by in CUSTOMER_KEYS else "email",
     )
 
 

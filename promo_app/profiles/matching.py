@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from ..errors import (
     ProfileNotFound,
     SeveralProfilesMatch,
 )
-from ..models import CustomField, Database, Profile, ProfileFieldValue
+from ..models import Attachment, CustomField, Database, Profile, ProfileFieldValue
 
 MATCHING_MODES = ("profile_id", "email", "phone", "custom")
 
@@ -34,6 +34,35 @@ def email_key(email: str) -> str:
 def phone_key(phone: str) -> str:
     """Return a phone number as it is compared: no spaces, dashes, dots or brackets."""
     return _PHONE_NOISE.sub("", phone)
+
+
+# What the page finds a customer by (its customers list, a program's code list).
+CUSTOMER_KEYS = ("email", "phone", "profile_id")
+
+
+def customer_condition(by: str, value: str) -> ColumnElement[bool]:
+    """Return the condition of the profiles whose `by` (one of CUSTOMER_KEYS) is `value`,
+    compared as the API compares it."""
+    if not value.isprintable():
+        # No identifier has control characters (and PostgreSQL refuses NUL in a parameter).
+        return false()
+    if by == "email":
+        return Profile.email_key == email_key(value)
+    if by == "phone":
+        return Profile.phone_key == phone_key(value)
+    if by == "profile_id":
+        return Profile.profile_id == value.strip().lower()
+    raise ValueError(f"Not a way to find a customer: {by!r}")
+
+
+def codes_held_by(by: str, value: str) -> Select:
+    """Select the ids of the codes held by the customers whose `by` is `value`, in every
+    database: looked up from the customer (the profile's index, then the attachments'),
+    never by probing each code, so a program's list stays fast at millions of codes."""
+    profiles = select(Profile.id).where(
+        Profile.db_id.in_(select(Database.id)), customer_condition(by, value)
+    )
+    return select(Attachment.code_id).where(Attachment.profile_pk.in_(profiles))
 
 
 @dataclass(frozen=True)
