@@ -72,8 +72,8 @@ def drop_database(server, name: str) -> None:
 
 
 def fill(app, calls: int) -> tuple[str, dict[str, int]]:
-    """A database of `calls + 2` profiles, a personal program with codes for every call, and a
-    token; return the token and the ids."""
+    """A database of profiles, two personal programs with codes for every call, a token and
+    one limited to the database; return the tokens and the ids."""
     with app.app_context():
         promo = app.extensions["promo"]
         promo.create_all()
@@ -89,13 +89,15 @@ def fill(app, calls: int) -> tuple[str, dict[str, int]]:
         import_codes(session, pool, [ImportLine(n, f"POOL-{n}") for n in range(2 * calls + 4)])
         import_codes(session, named, [ImportLine(n, f"NAMED-{n}") for n in range(2 * calls + 4)])
         token = create_token(session, "bench")
+        session.flush()
+        limited = create_token(session, "bench, this database only", [database.id])
         ids = {"db_id": database.id, "pool": pool.id, "named": named.id}
         session.commit()
-    return token, ids
+    return token, limited, ids
 
 
 def attach(client, token: str, params: dict) -> None:
-    response = client.post(ATTACH, json={"token": token, **params})
+    response = client.post(ATTACH, json={"token": token, **params})  # params may say another
     if response.status_code != 200:
         raise RuntimeError(f"attach answered {response.status_code}: {response.get_data(True)}")
 
@@ -156,7 +158,7 @@ def main() -> None:
                 "PROMO_PGBOUNCER": args.pgbouncer,
             }
         )
-        token, ids = fill(app, args.calls)
+        token, limited, ids = fill(app, args.calls)
         client = app.test_client()
         n = args.calls
         draw = {"db_id": ids["db_id"], "loyalty_id": ids["pool"]}
@@ -167,6 +169,10 @@ def main() -> None:
         attach(client, token, {**named, "email": "customer0@example.com", "code": "NAMED-0"})
         kinds = {
             "pool draw": [{**draw, "email": f"customer{i}@example.com"} for i in range(1, n + 1)],
+            "pool draw, limited token": [
+                {**draw, "email": f"customer{i}@example.com", "token": limited}
+                for i in range(n + 1, 2 * n + 1)
+            ],
             "named code, free": [
                 {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"}
                 for i in range(1, n + 1)
