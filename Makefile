@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev test test-sqlite test-postgresql lint format bench clean
+.PHONY: run dev test test-sqlite test-postgresql test-pgbouncer lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ dev: $(VENV)/.run-deps
 
 # PostgreSQL: PROMO_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 # where it is not reachable those tests skip with a reason (under CI=true they fail).
-test: test-sqlite test-postgresql
+# test-pgbouncer runs the PostgreSQL pass again through a PgBouncer in transaction pooling mode
+# that the run starts on a free port and stops after (Debian's pgbouncer; docs/postgresql.md).
+test: test-sqlite test-postgresql test-pgbouncer
 
 test-sqlite: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS)
+
+test-pgbouncer: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest --db postgresql --pgbouncer $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -198,7 +198,9 @@ def copy_data_command(source_url: str, target_url: str, batch_size: int, force: 
     The target is brought to the head revision first; ids are kept. Stop the app first:
     rows written to the source during the copy may be missed.
     """
-    source, target = open_source_engine(source_url), open_engine(target_url)
+    pgbouncer = bool(current_app.config["PROMO_PGBOUNCER"])
+    source = open_source_engine(source_url, behind_pgbouncer=pgbouncer)
+    target = open_engine(target_url, behind_pgbouncer=pgbouncer)
     try:
         if source.url == target.url:
             raise click.ClickException("SOURCE_URL and TARGET_URL are the same database.")

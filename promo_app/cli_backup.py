@@ -23,6 +23,15 @@ def _url():
     return current_promo().engine.url
 
 
+def _through_pgbouncer_note() -> None:
+    if current_app.config["PROMO_PGBOUNCER"]:
+        click.echo(
+            "PROMO_PGBOUNCER is set: give it PostgreSQL's own address, not PgBouncer's (it "
+            "changes settings of its session, which PgBouncer would pass on to the app).",
+            err=True,
+        )
+
+
 @promo_cli.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
@@ -34,6 +43,7 @@ def backup_command(destination: str, force: bool) -> None:
     url = _url()
     if url.get_backend_name() == "postgresql":
         click.echo("The database is PostgreSQL: back it up with pg_dump, for example:", err=True)
+        _through_pgbouncer_note()
         click.echo(pg_dump_command(url, destination))
         raise click.exceptions.Exit(1)
     try:
@@ -59,6 +69,7 @@ def restore_command(source: str, yes: bool) -> None:
     url = _url()
     if url.get_backend_name() == "postgresql":
         click.echo("The database is PostgreSQL: restore it with pg_restore, for example:", err=True)
+        _through_pgbouncer_note()
         click.echo(pg_restore_command(url, source))
         raise click.exceptions.Exit(1)
     database = sqlite_path(url)

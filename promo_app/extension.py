@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from . import compat, host, host_extensions, rate_limits, webhook
 from .db import sqlite_lock
-from .db.binding import database_url, ensure_promo_engine
+from .db.binding import database_url, ensure_promo_engine, prepare_nothing_behind_pgbouncer
 from .db.migrate import UpgradeReport, upgrade
 from .host import HostProfiles, ProfileSpec
 from .models import BIND_KEY
@@ -56,6 +56,7 @@ class PromoCodes:
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])
+        prepare_nothing_behind_pgbouncer(engine, bool(app.config["PROMO_PGBOUNCER"]))
         rate_limits.install(app)
         webhook.install(app, engine)
         app.extensions["promo"] = self

@@ -140,6 +140,13 @@ def _guarded(spend, setting: str, *who: str) -> int:
         return 0
 
 
+def counts_token_calls(verb: str) -> bool:
+    """Whether calls of `verb` count against a limit per token (see check_token)."""
+    rate_limits = _current()
+    setting = "PROMO_RATELIMIT_ATTACH" if verb == "attach" else "PROMO_RATELIMIT_VERBS"
+    return rate_limits is not None and bool(rate_limits.limits[setting])
+
+
 def check_token(verb: str, token_id: int) -> None:
     """Count an API call of the token; refuse it with 429 when its limit is spent."""
     rate_limits = _current()

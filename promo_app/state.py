@@ -29,6 +29,10 @@ DEFAULTS: dict[str, object] = {
     "PROMO_IMPORT_MAX_CODES": 10_000,
     # Most profiles one `profiles/import_batch` call takes; a longer list is refused (400).
     "PROMO_PROFILES_BATCH_MAX": 1_000,
+    # True when PostgreSQL is reached through PgBouncer in transaction pooling mode: no
+    # statement is prepared on the server (a prepared statement lives on one server
+    # connection, and the next transaction may get another; docs/postgresql.md).
+    "PROMO_PGBOUNCER": False,
     # How long a SQLite writer waits for another one before giving up.
     "PROMO_SQLITE_BUSY_TIMEOUT_MS": 10_000,
     # The page ({prefix}/admin). Who may see it: a callable taking no arguments; exactly True

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from .db import sqlite_lock
-from .db.binding import database_url
+from .db.binding import database_url, prepare_nothing_behind_pgbouncer
 from .db.migrate import MigrationError, copyable_revision, upgrade
 from .errors import ServiceError
 from .models import PromoModel
@@ -37,17 +37,19 @@ class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def open_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
+def open_engine(url: str, busy_timeout_ms: int = 10_000, behind_pgbouncer: bool = False) -> Engine:
     """Open an engine on `url` to write to, as the service opens its own."""
     engine = create_engine(database_url(url))
     sqlite_lock.install(engine, busy_timeout_ms)
+    prepare_nothing_behind_pgbouncer(engine, behind_pgbouncer)
     return engine
 
 
-def open_source_engine(url: str) -> Engine:
+def open_source_engine(url: str, behind_pgbouncer: bool = False) -> Engine:
     """Open an engine on `url` to read from: on SQLite a plain deferred transaction, a
     snapshot of every table that takes no write lock, so a running app is not held up."""
     engine = create_engine(database_url(url))
+    prepare_nothing_behind_pgbouncer(engine, behind_pgbouncer)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from promo_app import create_app
 from tests.databases import Shop, Templates, fresh_postgres_database, parts_for
 from tests.helpers import ADMIN
+from tests.pgbouncer import SETTING, pgbouncer
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -30,6 +31,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="The database every test runs on (default: $PROMO_TEST_DATABASE, else sqlite).",
     )
+    parser.addoption(
+        "--pgbouncer",
+        action="store_true",
+        help="With --db postgresql: reach the tests' databases through a PgBouncer in "
+        "transaction pooling mode that the run starts (Debian's pgbouncer).",
+    )
+
+
+def through_pgbouncer(config: pytest.Config) -> bool:
+    return bool(config.getoption("--pgbouncer")) and selected_backend(config) == "postgresql"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--pgbouncer") and selected_backend(config) != "postgresql":
+        raise pytest.UsageError("--pgbouncer goes with --db postgresql")
+    if through_pgbouncer(config):
+        # The app servers and commands the tests start run behind PgBouncer too.
+        os.environ[SETTING] = "true"
 
 
 def selected_backend(config: pytest.Config) -> str:
@@ -67,7 +86,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     backend = selected_backend(config)
     if backend == "postgresql":
         where = make_url(postgres_base_url()).render_as_string(hide_password=True)
-        return f"promo test database: postgresql (a copy of a template per test on {where})"
+        through = ", reached through PgBouncer" if through_pgbouncer(config) else ""
+        return (
+            f"promo test database: postgresql (a copy of a template per test on {where}{through})"
+        )
     return "promo test database: sqlite (a copy of a template file per test)"
 
 
@@ -99,11 +121,24 @@ def postgres_server() -> URL:
 
 
 @pytest.fixture(scope="session")
+def postgres_reached(request: pytest.FixtureRequest, postgres_server: URL) -> Iterator[URL]:
+    """Where the tests' databases are reached: the server itself, or with --pgbouncer a
+    PgBouncer in front of it. Databases are made, copied and dropped on the server itself
+    (CREATE DATABASE ... TEMPLATE refuses a template that PgBouncer holds connections to)."""
+    if not through_pgbouncer(request.config):
+        yield postgres_server
+        return
+    with pgbouncer(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def templates(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Templates]:
-    server = None
+    server = reached = None
     if selected_backend(request.config) == "postgresql":
         server = request.getfixturevalue("postgres_server")
-    made = Templates(tmp_path_factory.mktemp("templates"), server)
+        reached = request.getfixturevalue("postgres_reached")
+    made = Templates(tmp_path_factory.mktemp("templates"), server, reached)
     yield made
     made.close()
 
@@ -126,15 +161,16 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str
     if selected_backend(request.config) == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+    server = request.getfixturevalue("postgres_server")
+    with fresh_postgres_database(server, request.getfixturevalue("postgres_reached")) as url:
         yield url
 
 
 @pytest.fixture
-def postgres_url(postgres_server: URL) -> Iterator[str]:
+def postgres_url(postgres_server: URL, postgres_reached: URL) -> Iterator[str]:
     """A second fresh database on PostgreSQL, whichever backend the run is on: empty, with
     no tables."""
-    with fresh_postgres_database(postgres_server) as url:
+    with fresh_postgres_database(postgres_server, postgres_reached) as url:
         yield url
 
 
@@ -145,12 +181,13 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url, app_config):
+def app(request: pytest.FixtureRequest, database_url, app_config):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
+            SETTING: through_pgbouncer(request.config),
             **app_config,
         }
     )

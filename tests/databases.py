@@ -142,12 +142,15 @@ def drop_database(server: URL, name: str) -> None:
 
 
 @contextmanager
-def fresh_postgres_database(server: URL, template: str = "template0") -> Iterator[str]:
-    """Make a database as a copy of `template` (by default an empty one); yield its URL;
-    drop it, with its connections, after."""
+def fresh_postgres_database(
+    server: URL, reached: URL | None = None, template: str = "template0"
+) -> Iterator[str]:
+    """Make a database on `server` as a copy of `template` (by default an empty one); yield
+    its URL through `reached` (default: the server itself); drop it, with its connections,
+    after."""
     name = create_database(server, template)
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield (reached or server).set(database=name).render_as_string(hide_password=False)
     finally:
         drop_database(server, name)
 
@@ -241,9 +244,12 @@ class Templates:
     whose schema a test changed is dropped, and the next test gets a new one.
     """
 
-    def __init__(self, folder: Path, server: URL | None) -> None:
+    def __init__(self, folder: Path, server: URL | None, reached: URL | None = None) -> None:
         self.folder = folder
         self.server = server  # PostgreSQL's; None on SQLite
+        # Where a test reaches its copy: the server, or a PgBouncer in front of it. Templates
+        # are built and copies put back on the server itself.
+        self.reached = reached or server
         self.built: dict[tuple[str, ...], tuple[str, Shop | None]] = {}  # (file or name, shop)
         self.snapshots: dict[tuple[str, ...], Snapshot] = {}
         self.idle: dict[tuple[str, ...], list[str]] = {}  # working copies ready for a test
@@ -300,11 +306,10 @@ class Templates:
                 # Its commits need not wait for the disk: nothing in it must outlive a crash
                 # of the server. What a connection sees is the same.
                 connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-        url = self._url(name)
         try:
-            yield url
+            yield self.reached.set(database=name).render_as_string(hide_password=False)
         finally:
-            if put_back(url, self.snapshots[parts]):
+            if put_back(self._url(name), self.snapshots[parts]):
                 idle.append(name)
             else:
                 drop_database(self.server, name)

@@ -17,16 +17,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flask import current_app
+from flask import current_app, request
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
 from ..access import check_access
 from ..compat import is_strict
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError, RaceLost
-from ..rate_limits import check_token
+from ..rate_limits import check_token, counts_token_calls
 from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
@@ -67,6 +67,9 @@ class Verb:
     # Whether it changes anything: a read-only token may call only the verbs that do not,
     # and a writing verb takes an idempotency key (header or parameter).
     writes: bool = True
+    # Tried first on a "connection" verb: answers the common case in one statement with
+    # (engine, token secret, parameters), or None to leave the call to the full path.
+    shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None
 
 
 VERBS: list[Verb] = []
@@ -87,6 +90,7 @@ def verb(
     strict_errors: Iterable[type[PromoError]] = (),
     writes: bool | None = None,
     path: str | None = None,
+    shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
     function, which takes the database access of `runs_on` and the loaded parameters and
@@ -109,6 +113,7 @@ def verb(
         strict_null_data=strict_null_data,
         strict_errors=tuple(strict_errors),
         writes=writes,
+        shortcut=shortcut,
     )
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -213,8 +218,37 @@ def _run(
     raise AssertionError("unreachable")
 
 
+# The largest body a shortcut reads before the token is checked: an attach call's is a few
+# hundred bytes, and a caller without a valid token must not cost a long parse.
+_SHORTCUT_BODY_BYTES = 4096
+
+
+def _shortcut_args(declared: Verb) -> tuple[str, dict[str, Any]] | None:
+    """The call's token and parameters, if its shortcut may answer it: a small body, valid
+    parameters, a token, no idempotency key, no rate limit to count. Anything else is for
+    the full path, which answers it in its own order."""
+    length = request.content_length
+    if length is None or length > _SHORTCUT_BODY_BYTES or counts_token_calls(declared.name):
+        return None
+    unknown = EXCLUDE if is_strict(current_app.config) else RAISE
+    try:
+        params = read_params(read_outside())
+        args = declared.schema.load(params, unknown=unknown)
+        secret = params.get("token")
+        if not isinstance(secret, str) or not secret or call_key(args) is not None:
+            return None
+    except (PromoError, ValidationError):
+        return None
+    return secret, args
+
+
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
+        if declared.shortcut is not None:
+            given = _shortcut_args(declared)
+            data = None if given is None else declared.shortcut(current_promo().engine, *given)
+            if data is not None:
+                return _respond(_body(declared, data))
         # A connection of its own, rolled back when it closes unless committed (on an
         # error too).
         with current_promo().engine.connect() as connection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, url_for
 
-from .. import errors, verbs
+from .. import attach_pg, errors, verbs
 from ..compat import is_strict
 from .blueprint import bp
 from .generation import GENERATED_DATA, GenerateSchema
@@ -39,10 +39,24 @@ def list_of(name: str) -> dict:
     return {"type": "array", "items": ref(name), "xml": {"wrapped": False}}
 
 
+def attach_shortcut(engine, secret, args):
+    """On PostgreSQL, a pool draw in one statement (attach_pg.py); None: the full path."""
+    result = attach_pg.try_attach(
+        engine,
+        secret,
+        db_id=args["db_id"],
+        loyalty_id=args["loyalty_id"],
+        profile_key=args["profile_key"],
+        code=args.get("code"),
+    )
+    return None if result is None else result.as_data()
+
+
 @verb(
     "attach",
     attach_schema,
     runs_on="connection",
+    shortcut=attach_shortcut,
     summary="Attach a promo code to a profile",
     description="With `code`: attach that code (creating it in the program if it is missing). "
     "Without: attach the oldest free, unexpired personal code of the program. "

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
@@ -79,3 +80,17 @@ def ensure_promo_engine(db: SQLAlchemy, app: Flask) -> Engine:
             db._apply_driver_defaults(options, app)
             engines[BIND_KEY] = db._make_engine(BIND_KEY, options, app)
         return engines[BIND_KEY]
+
+
+def prepare_nothing_behind_pgbouncer(engine: Engine, behind_pgbouncer: bool) -> None:
+    """Behind PgBouncer in transaction pooling mode, have psycopg prepare no statement.
+
+    psycopg 3 prepares a statement on the server once a connection has run it five times;
+    the prepared statement lives on that server connection only, and PgBouncer (before
+    1.21) gives the next transaction whichever server connection is free."""
+    if behind_pgbouncer and engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _prepare_nothing)
+
+
+def _prepare_nothing(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.prepare_threshold = None

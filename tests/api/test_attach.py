@@ -55,8 +55,12 @@ def test_attach_without_code_takes_oldest_free_code(client, shop, session, fmt):
 
 def test_a_draw_that_fails_midway_leaves_its_code_in_the_pool(client, shop, session, monkeypatch):
     """The draw's two writes are one transaction: a failure after the code was taken
-    (here the attachment's insert) gives the code back, and the client a 500."""
+    (here the attachment's insert) gives the code back, and the client a 500. (The full
+    path's: PostgreSQL's one-statement draw is the next test's.)"""
     import promo_app.attach
+    import promo_app.attach_pg
+
+    monkeypatch.setattr(promo_app.attach_pg, "try_attach", lambda *args, **kwargs: None)
 
     class FailingInsert:
         def rows(self, connection, params):
@@ -73,6 +77,36 @@ def test_a_draw_that_fails_midway_leaves_its_code_in_the_pool(client, shop, sess
     assert attachment_count(session) == 0
 
     monkeypatch.setattr(promo_app.attach, "_ATTACH_TAKEN", attach_taken)
+    status, body = attach(client, shop, email="alice@example.com")
+    assert (status, body["data"]["code"]) == (200, "FREE-1")
+
+
+FAILING_INSERT = """
+CREATE FUNCTION promo_test_fail() RETURNS trigger LANGUAGE plpgsql
+AS $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$;
+CREATE TRIGGER promo_test_fail BEFORE INSERT ON promo_attachment
+FOR EACH ROW EXECUTE FUNCTION promo_test_fail();
+"""
+
+
+@pytest.mark.postgresql_only
+def test_a_one_statement_draw_that_fails_midway_leaves_its_code_in_the_pool(
+    client, shop, session, engine
+):
+    """On PostgreSQL a draw is one statement (attach_pg.py): the attachment's insert
+    failing (here a trigger's error) undoes the take too."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(FAILING_INSERT)
+    try:
+        status, body = attach(client, shop, email="alice@example.com")
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TRIGGER promo_test_fail ON promo_attachment")
+            connection.exec_driver_sql("DROP FUNCTION promo_test_fail()")
+    assert (status, body["error"], body["data"]) == (500, 500, None)
+    assert "disk I/O" not in str(body)
+    assert session.scalar(select(PromoCode.free).where(PromoCode.code == "FREE-1")) is True
+    assert attachment_count(session) == 0
     status, body = attach(client, shop, email="alice@example.com")
     assert (status, body["data"]["code"]) == (200, "FREE-1")
 

@@ -58,7 +58,16 @@ def test_healthz_is_503_on_a_read_only_postgresql(
         connection.exec_driver_sql(
             f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'
         )
-    engine.dispose()  # new connections take the database's new default
+    # New connections take the database's new default: end the old ones, those a PgBouncer
+    # keeps to the server too.
+    engine.dispose()
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
+    admin.dispose()
     try:
         response = client.get("/healthz")
     finally:

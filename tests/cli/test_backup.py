@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from promo_app import create_app
 from promo_app.models import Attachment, PromoCode
 from tests.helpers import call
+from tests.pgbouncer import SETTING, to_server
 
 sqlite_only = pytest.mark.sqlite_only
 
@@ -96,17 +97,24 @@ def test_restore_asks_first(runner, shop, tmp_path):
 
 
 def test_backup_on_postgresql_prints_pg_dump_and_pg_restore_commands_that_work(
-    postgres_url, tmp_path
+    postgres_url, postgres_server, postgres_reached, tmp_path
 ):
-    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": postgres_url})
+    pgbouncer = postgres_reached != postgres_server
+    app = create_app(
+        {"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": postgres_url, SETTING: pgbouncer}
+    )
     runner = app.test_cli_runner()
     assert run(runner, "create-program", "Kept").exit_code == 0
     dump = tmp_path / "promo.dump"
     result = run(runner, "backup", str(dump))
     assert result.exit_code == 1  # no backup was made by this command
     assert "back it up with pg_dump" in result.output
+    assert ("PROMO_PGBOUNCER is set: give it PostgreSQL's own address" in result.output) is (
+        pgbouncer
+    )
     command = result.output.strip().splitlines()[-1]
     assert command.startswith(f"pg_dump --format=custom --file {dump} 'postgresql://")
+    command = to_server(command, postgres_reached, postgres_server)
     if shutil.which("pg_dump") is None:
         reason = "pg_dump is not installed: the printed command cannot be run here"
         if os.environ.get("CI") == "true":
@@ -119,6 +127,7 @@ def test_backup_on_postgresql_prints_pg_dump_and_pg_restore_commands_that_work(
     assert result.exit_code == 1
     command = result.output.strip().splitlines()[-1]
     assert command.startswith("pg_restore --clean --if-exists --dbname 'postgresql://")
+    command = to_server(command, postgres_reached, postgres_server)
     with app.app_context():
         app.extensions["promo"].engine.dispose()
     subprocess.run(["sh", "-c", command], check=True, timeout=60)

@@ -52,6 +52,9 @@ def load_dump(url: str, backend: str) -> dict:
                 driver.executescript(sql)
             else:
                 driver.execute(sql)
+                # The dump's SETs (an empty search_path) would outlive it on the server's
+                # connection, which a PgBouncer passes on to the next client.
+                driver.execute("RESET ALL")
     finally:
         engine.dispose()
     return json.loads((DATA / f"promo-0.1.0-{backend}.json").read_text())

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect
 
+from ..conftest import selected_backend
 from ..helpers import parse_envelope
+from ..pgbouncer import to_server
 from .store import flask, load_store, readme_blocks
 
 
-def test_the_readme_store_runs_as_written(tmp_path, database_url, monkeypatch):
+def test_the_readme_store_runs_as_written(tmp_path, database_url, monkeypatch, request):
+    if selected_backend(request.config) == "postgresql":
+        # The store's engine is its own: it reaches PostgreSQL itself, not through a PgBouncer
+        # (behind one a host sets its engine's options itself; docs/postgresql.md).
+        reached, server = map(request.getfixturevalue, ("postgres_reached", "postgres_server"))
+        database_url = to_server(database_url, reached, server)
     python, commands = readme_blocks()
     (tmp_path / "store.py").write_text(python)
     outputs = [flask(tmp_path, database_url, command) for command in commands]
