@@ -36,13 +36,25 @@ def phone_key(phone: str) -> str:
     return _PHONE_NOISE.sub("", phone)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ProfileKey:
     """How a request identifies a profile: a matching mode and its value."""
 
     mode: str
     value: str
     field_name: str | None = None
+
+    def __init__(self, mode: str, value: str, field_name: str | None = None) -> None:
+        # As the dataclass's own, without its object.__setattr__ a field: a batch makes
+        # one key an item (profiles/batch.py).
+        self.__dict__.update(mode=mode, value=value, field_name=field_name)
+
+    @property
+    def lookup(self) -> str:
+        """The value as profiles are looked up by it (an email or phone's key)."""
+        if self.mode == "email":
+            return email_key(self.value)
+        return phone_key(self.value) if self.mode == "phone" else self.value
 
 
 class DatabaseNameError(InvalidInput):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -22,7 +22,7 @@ from ..db.direct import DirectStatement
 from ..errors import DatabaseNotFound, ProfileNotFound, SeveralProfilesMatch
 from ..models import CustomField, Database, Profile, ProfileFieldValue, new_profile_id
 from ..times import utcnow
-from .matching import KEY_OF_MODE, ProfileKey, ProfileRef, match_profiles, profile_holders
+from .matching import ProfileKey, ProfileRef, match_profiles, profile_holders
 from .values import UNSET, ProfileValues, key_for, read_values
 
 _databases, _fields = Database.__table__, CustomField.__table__
@@ -90,8 +90,7 @@ class Lookups(Protocol):
     def holders(self, mode: str, value_key: str) -> list[int]: ...
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What an import does: update `profile`, or (None) create one, with `values`."""
 
     profile: ProfileRef | None
@@ -117,15 +116,15 @@ def plan_import(
     pk = profile.id if profile else None
     if profile is None:
         values = with_identifier(values, key, declared)
-    key_value = KEY_OF_MODE[key.mode](key.value) if key.mode in ("email", "phone") else None
     for mode in ("email", "phone"):
         wanted = values.keyed(mode)
-        if wanted is None or (mode == key.mode and wanted == key_value):
+        if wanted is None or (mode == key.mode and wanted == key.lookup):
             continue  # the look-up above answered for this one
-        if [holder for holder in lookups.holders(mode, wanted) if holder != pk]:
-            raise SeveralProfilesMatch(
-                {f"data.{mode}": [f"Another profile of this database has this {mode}."]}
-            )
+        for holder in lookups.holders(mode, wanted):
+            if holder != pk:
+                raise SeveralProfilesMatch(
+                    {f"data.{mode}": [f"Another profile of this database has this {mode}."]}
+                )
     return Plan(profile, values)
 
 
