@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..db.direct import DirectStatement
 from ..errors import (
-    DatabaseNotFound,
     IncorrectRequest,
-    InvalidInput,
     ProfileNotFound,
     SeveralProfilesMatch,
 )
@@ -55,34 +52,6 @@ class ProfileKey:
         if self.mode == "email":
             return email_key(self.value)
         return phone_key(self.value) if self.mode == "phone" else self.value
-
-
-class DatabaseNameError(InvalidInput):
-    """A database name, or a custom field's name, that cannot be used."""
-
-
-def create_database(session: Session, name: str, custom_fields: Iterable[str] = ()) -> Database:
-    """Add a database of profiles with its custom fields; the caller commits."""
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise DatabaseNameError("A database name has 1 to 255 characters.")
-    fields = list(dict.fromkeys(field.strip() for field in custom_fields))
-    if any(not field or len(field) > 255 for field in fields):
-        raise DatabaseNameError("A custom field's name has 1 to 255 characters.")
-    taken = session.scalar(select(Database.id).where(Database.name == name))
-    if taken is not None:
-        raise DatabaseNameError(f"A database named {name!r} exists already (db_id {taken}).")
-    database = Database(name=name, custom_fields=[CustomField(name=field) for field in fields])
-    session.add(database)
-    session.flush()
-    return database
-
-
-def get_database(session: Session, db_id: int) -> Database:
-    database = session.get(Database, db_id)
-    if database is None:
-        raise DatabaseNotFound()
-    return database
 
 
 class ProfileRef(NamedTuple):
