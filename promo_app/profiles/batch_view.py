@@ -27,6 +27,7 @@ _ROW = (
 # Keys per look-up: a chunk is padded to the next of these sizes with its last key, so that
 # each is one statement compiled once, its keys bound one by one (SQLite allows 999 at least).
 LOOKUP_SIZES = (1, 10, 100, 500)
+_KEY_NAMES = [f"k{n}" for n in range(LOOKUP_SIZES[-1])]
 
 
 @dataclass(slots=True)
@@ -57,7 +58,8 @@ class View:
             index["email"].setdefault(row.email_key, set()).add(pk)
         if row.phone_key is not None:
             index["phone"].setdefault(row.phone_key, set()).add(pk)
-        index["profile_id"].setdefault(row.profile_id, set()).add(pk)
+        if pk > 0:  # a profile made by the batch has a profile_id no one knows yet
+            index["profile_id"].setdefault(row.profile_id, set()).add(pk)
         if row.custom is not None:
             index["custom"].setdefault(row.custom, set()).add(pk)
 
@@ -71,11 +73,11 @@ class View:
             index.setdefault(new, set()).add(pk)
 
     def matches(self, key: ProfileKey) -> list[ProfileRef]:
-        found = self.holders(key.mode, key.lookup)
+        found = self.index[key.mode].get(key.lookup)
         if not found:
-            return found
+            return []
         rows = self.rows
-        return [ProfileRef(pk, rows[pk].profile_id) for pk in found]
+        return [ProfileRef(pk, rows[pk].profile_id) for pk in sorted(found)[:2]]
 
     def holders(self, mode: str, value_key: str) -> list[int]:
         found = self.index[mode].get(value_key)
@@ -89,7 +91,7 @@ def _in_database() -> object:
 
 
 def _keys(size: int) -> list:
-    return [bindparam(f"k{n}") for n in range(size)]
+    return [bindparam(name) for name in _KEY_NAMES[:size]]
 
 
 def _by(column_name: str, size: int) -> DirectStatement:
@@ -161,4 +163,4 @@ def _chunks(keys: list[str]) -> Iterable[tuple[int, dict[str, object]]]:
         chunk = keys[start : start + largest]
         size = next(size for size in LOOKUP_SIZES if size >= len(chunk))
         chunk += [chunk[-1]] * (size - len(chunk))
-        yield size, {f"k{n}": key for n, key in enumerate(chunk)}
+        yield size, dict(zip(_KEY_NAMES, chunk, strict=False))

@@ -96,7 +96,7 @@ def _chunks(reader: csv.DictReader, report: FileReport) -> Iterator[tuple[list[i
             if None in row:
                 report.refuse(reader.line_num, "more cells than the header has columns")
                 continue
-            item = {name: value.strip() for name, value in row.items() if value and value.strip()}
+            item = {name: text for name, value in row.items() if value and (text := value.strip())}
             if not item:
                 continue
             lines.append(reader.line_num)

@@ -108,13 +108,14 @@ def plan_import(
     would then match it.
     """
     found = lookups.matches(key)
-    if len(found) > 1:
-        raise SeveralProfilesMatch()
-    if not found and key.mode == "profile_id":
+    if found:
+        if len(found) > 1:
+            raise SeveralProfilesMatch()
+        profile, pk = found[0], found[0].id
+    elif key.mode == "profile_id":
         raise ProfileNotFound()
-    profile = found[0] if found else None
-    pk = profile.id if profile else None
-    if profile is None:
+    else:
+        profile = pk = None
         values = with_identifier(values, key, declared)
     for mode in ("email", "phone"):
         wanted = values.keyed(mode)
@@ -132,7 +133,10 @@ def with_identifier(
     values: ProfileValues, key: ProfileKey, declared: Mapping[str, int]
 ) -> ProfileValues:
     """Return `values` with the key's identifier filled in where they give none."""
-    if key.mode in ("email", "phone") and getattr(values, key.mode) in (UNSET, None):
+    mode = key.mode
+    if mode == "email" or mode == "phone":
+        if getattr(values, mode) not in (UNSET, None):
+            return values
         filled = {"email": values.email, "phone": values.phone, key.mode: key.value.strip()}
         return ProfileValues(**filled, fields=values.fields)
     if key.mode == "custom":
