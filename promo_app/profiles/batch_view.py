@@ -53,15 +53,19 @@ class View:
         if pk in self.rows:
             return
         self.rows[pk] = row
-        index = self.index
-        if row.email_key is not None:
-            index["email"].setdefault(row.email_key, set()).add(pk)
-        if row.phone_key is not None:
-            index["phone"].setdefault(row.phone_key, set()).add(pk)
-        if pk > 0:  # a profile made by the batch has a profile_id no one knows yet
-            index["profile_id"].setdefault(row.profile_id, set()).add(pk)
-        if row.custom is not None:
-            index["custom"].setdefault(row.custom, set()).add(pk)
+        for mode, value in (
+            ("email", row.email_key),
+            ("phone", row.phone_key),
+            # A profile made by the batch has a profile_id no one knows yet.
+            ("profile_id", row.profile_id if pk > 0 else None),
+            ("custom", row.custom),
+        ):
+            if value is not None:
+                holders = self.index[mode]
+                if value in holders:
+                    holders[value].add(pk)
+                else:
+                    holders[value] = {pk}
 
     def move(self, mode: str, pk: int, old: str | None, new: str | None) -> None:
         if old == new:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -42,16 +42,18 @@ class ProfileKey:
     field_name: str | None = None
 
     def __init__(self, mode: str, value: str, field_name: str | None = None) -> None:
-        # As the dataclass's own, without its object.__setattr__ a field: a batch makes
-        # one key an item (profiles/batch.py).
-        self.__dict__.update(mode=mode, value=value, field_name=field_name)
+        # As the dataclass's own, without its object.__setattr__ a field (a batch makes one
+        # key an item, profiles/batch.py), and `lookup` beside the fields: the value as
+        # profiles are looked up by it (an email or phone's key), made once.
+        lookup = value
+        if isinstance(value, str):
+            if mode == "email":
+                lookup = email_key(value)
+            elif mode == "phone":
+                lookup = phone_key(value)
+        self.__dict__.update(mode=mode, value=value, field_name=field_name, lookup=lookup)
 
-    @property
-    def lookup(self) -> str:
-        """The value as profiles are looked up by it (an email or phone's key)."""
-        if self.mode == "email":
-            return email_key(self.value)
-        return phone_key(self.value) if self.mode == "phone" else self.value
+    lookup: ClassVar[str]  # set by __init__; not a field: keys compare by their fields
 
 
 class ProfileRef(NamedTuple):
