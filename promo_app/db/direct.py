@@ -88,7 +88,9 @@ class DirectStatement:
 
     def many(self, connection: Connection, names: Sequence[str], rows: Iterable[tuple]) -> None:
         """Run the statement once for each of `rows` (its values in the order of `names`),
-        in one `executemany` of the driver; nothing is returned."""
+        in one `executemany` of the driver; nothing is returned. Values that go through a
+        bind processor (times on SQLite) must be hashable: each distinct one is processed
+        once."""
         plan = self._plan(connection.dialect)
         names = tuple(names)
         tail = tuple(name for name in plan.defaults if name not in names)
