@@ -5,6 +5,8 @@ Every command that makes something prints its id (or token) as its last line.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -175,8 +177,16 @@ def import_profiles(path: str, db_id: int, match: str | None) -> None:
     with (
         current_promo().engine.connect() as connection,
         open(path, encoding="utf-8-sig", newline="") as file,
+        click.progressbar(length=os.path.getsize(path), label="Importing", file=sys.stderr) as bar,
     ):
-        report = import_profile_file(connection, db_id, file, match=match)
+        # The bytes read so far: the text file cannot say where it is while csv reads it.
+        report = import_profile_file(
+            connection,
+            db_id,
+            file,
+            match=match,
+            after_chunk=lambda _report: bar.update(file.buffer.tell() - bar.pos),
+        )
     for line, reason in report.problems:
         click.echo(f"line {line}: {reason}", err=True)
     if report.refused > len(report.problems):

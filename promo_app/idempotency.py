@@ -59,7 +59,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return vars(value)  # a flat dataclass (ProfileKey): its fields by name
+        # A flat dataclass (ProfileKey): its fields by name, not what it keeps beside them.
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
     raise TypeError(f"{type(value).__name__} cannot be compared as a parameter")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -85,6 +85,62 @@ class DirectStatement:
             raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
         finally:
             cursor.close()
+
+    def many(self, connection: Connection, names: Sequence[str], rows: Iterable[tuple]) -> None:
+        """Run the statement once for each of `rows` (its values in the order of `names`),
+        in one `executemany` of the driver; nothing is returned. Values that go through a
+        bind processor (times on SQLite) must be hashable: each distinct one is processed
+        once."""
+        plan = self._plan(connection.dialect)
+        names = tuple(names)
+        tail = tuple(name for name in plan.defaults if name not in names)
+        constants = tuple(plan.defaults[name] for name in tail)
+        names += tail
+        rows = _processed(rows, constants, names, plan.processors)
+        if plan.names is None:
+            bound: Iterable[Any] = [dict(zip(names, row, strict=True)) for row in rows]
+        elif plan.names == names:
+            bound = rows
+        else:
+            order = [names.index(name) for name in plan.names]
+            bound = [[row[index] for index in order] for row in rows]
+        if not connection.in_transaction():
+            connection.begin()
+        cursor = connection.connection.cursor()
+        try:
+            before = _BEFORE.get(connection.engine)
+            if before is not None:
+                before(connection, cursor, plan.sql)
+            cursor.executemany(plan.sql, bound)
+        except plan.driver_error as error:
+            raise DBAPIError.instance(plan.sql, {}, error, plan.driver_error) from error
+        finally:
+            cursor.close()
+
+
+def _processed(
+    rows: Iterable[tuple],
+    constants: tuple,
+    names: tuple[str, ...],
+    processors: Mapping[str, Callable[[Any], Any]],
+) -> list[tuple]:
+    """Return `rows` with `constants` after each and the values of the columns that have a
+    bind processor processed (each distinct value once: a batch's rows share their times)."""
+    columns = [(index, processors[name]) for index, name in enumerate(names) if name in processors]
+    if not columns:
+        return [row + constants for row in rows] if constants else list(rows)
+    done: list[dict[Any, Any]] = [{} for _ in columns]
+    result = []
+    for row in rows:
+        values = list(row + constants)
+        for (index, process), memo in zip(columns, done, strict=True):
+            value = values[index]
+            if value in memo:
+                values[index] = memo[value]
+            else:
+                values[index] = memo[value] = process(value)
+        result.append(tuple(values))
+    return result
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.binding import promo_connection, reading
+from ..errors import DatabaseNotFound
 from ..models import Attachment, CustomField, Database, Profile, ProfileFieldValue
+from ..profiles import DatabaseNameError
+from ..profiles.databases import add_field
 from ..profiles.matching import CUSTOMER_KEYS, customer_condition
 from ..profiles.reading import profile_data
 from ..state import promo_session
 from .blueprint import bp
+from .forms import FieldForm
+from .views import CSRF_MESSAGE, refused_csrf
 
 FOUND_AT_MOST = 50
 BUILT_IN = {"email": "Email", "phone": "Phone", "profile_id": "Profile ID"}
@@ -87,7 +92,34 @@ def customers():
         built_in=BUILT_IN,
         found=found,
         at_most=FOUND_AT_MOST,
+        field_form=FieldForm(),
     )
+
+
+@bp.post("/customers/fields")
+def add_custom_field():
+    """Add a custom field to a database: the API, imports and the search use it at once."""
+    form = FieldForm()
+    db_id = request.form.get("db_id", type=int)
+    if not form.validate_on_submit():
+        messages = [CSRF_MESSAGE] if refused_csrf(form) else form.name.errors
+        flash(f"No field was added: {' '.join(messages)}")
+    elif db_id is None:
+        flash("No field was added: choose a database.")
+    else:
+        try:
+            field = add_field(promo_session(), db_id, form.name.data)
+        except (DatabaseNameError, DatabaseNotFound) as error:
+            promo_session().rollback()
+            flash(f"No field was added: {_said(error)}")
+        else:
+            promo_session().commit()
+            flash(f"Database {db_id} has a new custom field {field.name!r}.")
+    return redirect(url_for("promo_page.customers", db_id=db_id))
+
+
+def _said(error: Exception) -> str:
+    return f"{error.error_text}." if isinstance(error, DatabaseNotFound) else str(error)
 
 
 @bp.get("/customers/<profile_id>")

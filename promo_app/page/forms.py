@@ -52,6 +52,12 @@ class ProgramForm(FlaskForm):
     )
 
 
+class FieldForm(FlaskForm):
+    """A custom field for a database that may already have customers."""
+
+    name = StringField("New custom field", validators=[DataRequired(), Length(max=255), storable])
+
+
 class UploadForm(FlaskForm):
     file = FileField(
         "File of codes",

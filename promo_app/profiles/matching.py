@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, bindparam, false, select
 from sqlalchemy.engine import Connection
@@ -13,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..db.direct import DirectStatement
 from ..errors import (
-    DatabaseNotFound,
     IncorrectRequest,
-    InvalidInput,
     ProfileNotFound,
     SeveralProfilesMatch,
 )
@@ -65,7 +62,7 @@ def codes_held_by(by: str, value: str) -> Select:
     return select(Attachment.code_id).where(Attachment.profile_pk.in_(profiles))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ProfileKey:
     """How a request identifies a profile: a matching mode and its value."""
 
@@ -73,33 +70,19 @@ class ProfileKey:
     value: str
     field_name: str | None = None
 
+    def __init__(self, mode: str, value: str, field_name: str | None = None) -> None:
+        # As the dataclass's own, without its object.__setattr__ a field (a batch makes one
+        # key an item, profiles/batch.py), and `lookup` beside the fields: the value as
+        # profiles are looked up by it (an email or phone's key), made once.
+        lookup = value
+        if isinstance(value, str):
+            if mode == "email":
+                lookup = email_key(value)
+            elif mode == "phone":
+                lookup = phone_key(value)
+        self.__dict__.update(mode=mode, value=value, field_name=field_name, lookup=lookup)
 
-class DatabaseNameError(InvalidInput):
-    """A database name, or a custom field's name, that cannot be used."""
-
-
-def create_database(session: Session, name: str, custom_fields: Iterable[str] = ()) -> Database:
-    """Add a database of profiles with its custom fields; the caller commits."""
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise DatabaseNameError("A database name has 1 to 255 characters.")
-    fields = list(dict.fromkeys(field.strip() for field in custom_fields))
-    if any(not field or len(field) > 255 for field in fields):
-        raise DatabaseNameError("A custom field's name has 1 to 255 characters.")
-    taken = session.scalar(select(Database.id).where(Database.name == name))
-    if taken is not None:
-        raise DatabaseNameError(f"A database named {name!r} exists already (db_id {taken}).")
-    database = Database(name=name, custom_fields=[CustomField(name=field) for field in fields])
-    session.add(database)
-    session.flush()
-    return database
-
-
-def get_database(session: Session, db_id: int) -> Database:
-    database = session.get(Database, db_id)
-    if database is None:
-        raise DatabaseNotFound()
-    return database
+    lookup: ClassVar[str]  # set by __init__; not a field: keys compare by their fields
 
 
 class ProfileRef(NamedTuple):

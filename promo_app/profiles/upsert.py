@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -22,7 +22,7 @@ from ..db.direct import DirectStatement
 from ..errors import DatabaseNotFound, ProfileNotFound, SeveralProfilesMatch
 from ..models import CustomField, Database, Profile, ProfileFieldValue, new_profile_id
 from ..times import utcnow
-from .matching import KEY_OF_MODE, ProfileKey, ProfileRef, match_profiles, profile_holders
+from .matching import ProfileKey, ProfileRef, match_profiles, profile_holders
 from .values import UNSET, ProfileValues, key_for, read_values
 
 _databases, _fields = Database.__table__, CustomField.__table__
@@ -90,8 +90,7 @@ class Lookups(Protocol):
     def holders(self, mode: str, value_key: str) -> list[int]: ...
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What an import does: update `profile`, or (None) create one, with `values`."""
 
     profile: ProfileRef | None
@@ -109,23 +108,24 @@ def plan_import(
     would then match it.
     """
     found = lookups.matches(key)
-    if len(found) > 1:
-        raise SeveralProfilesMatch()
-    if not found and key.mode == "profile_id":
+    if found:
+        if len(found) > 1:
+            raise SeveralProfilesMatch()
+        profile, pk = found[0], found[0].id
+    elif key.mode == "profile_id":
         raise ProfileNotFound()
-    profile = found[0] if found else None
-    pk = profile.id if profile else None
-    if profile is None:
+    else:
+        profile = pk = None
         values = with_identifier(values, key, declared)
-    key_value = KEY_OF_MODE[key.mode](key.value) if key.mode in ("email", "phone") else None
     for mode in ("email", "phone"):
         wanted = values.keyed(mode)
-        if wanted is None or (mode == key.mode and wanted == key_value):
+        if wanted is None or (mode == key.mode and wanted == key.lookup):
             continue  # the look-up above answered for this one
-        if [holder for holder in lookups.holders(mode, wanted) if holder != pk]:
-            raise SeveralProfilesMatch(
-                {f"data.{mode}": [f"Another profile of this database has this {mode}."]}
-            )
+        for holder in lookups.holders(mode, wanted):
+            if holder != pk:
+                raise SeveralProfilesMatch(
+                    {f"data.{mode}": [f"Another profile of this database has this {mode}."]}
+                )
     return Plan(profile, values)
 
 
@@ -133,7 +133,10 @@ def with_identifier(
     values: ProfileValues, key: ProfileKey, declared: Mapping[str, int]
 ) -> ProfileValues:
     """Return `values` with the key's identifier filled in where they give none."""
-    if key.mode in ("email", "phone") and getattr(values, key.mode) in (UNSET, None):
+    mode = key.mode
+    if mode == "email" or mode == "phone":
+        if getattr(values, mode) not in (UNSET, None):
+            return values
         filled = {"email": values.email, "phone": values.phone, key.mode: key.value.strip()}
         return ProfileValues(**filled, fields=values.fields)
     if key.mode == "custom":

@@ -6,7 +6,7 @@ refuses the same input with the same errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-@dataclass
+@dataclass(slots=True)
 class ProfileValues:
     """The values a call sets: UNSET leaves one as it is, None clears it.
 
@@ -40,19 +40,24 @@ class ProfileValues:
     phone: str | None = UNSET
     fields: dict[int, str | None] = field(default_factory=dict)
     # The keys of the email and phone this sets, made once (a batch asks for them often).
-    _keys: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+    email_key: str | None = field(default=UNSET, repr=False, compare=False)
+    phone_key: str | None = field(default=UNSET, repr=False, compare=False)
 
     def keyed(self, mode: str) -> str | None:
         """Return the lookup key of the email or phone this sets, None if it sets none."""
-        if mode in self._keys:
-            return self._keys[mode]
-        value = self.email if mode == "email" else self.phone
-        if value is UNSET or value is None:
-            key = None
+        if mode == "email":
+            key = self.email_key
+            if key is UNSET:
+                key = self.email_key = _key(self.email, email_key)
         else:
-            key = email_key(value) if mode == "email" else phone_key(value)
-        self._keys[mode] = key
+            key = self.phone_key
+            if key is UNSET:
+                key = self.phone_key = _key(self.phone, phone_key)
         return key
+
+
+def _key(value: str | None, make: Callable[[str], str]) -> str | None:
+    return None if value is UNSET or value is None else make(value)
 
 
 def read_values(
@@ -65,24 +70,22 @@ def read_values(
     values = ProfileValues()
     problems: dict[str, list[str]] = {}
     for name, raw in (data or {}).items():
-        label = f"{where}.{name}" if where else name
         try:
-            text = _text(raw)
+            if type(raw) is str and raw.isascii() and "\x00" not in raw:
+                text = None if not raw or raw.isspace() else raw  # _text's answer, sooner
+            else:
+                text = _text(raw)
+            if name == "email" or name == "phone":
+                _set_identifier(values, name, text)
+            elif name not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                raise ValueError(f"Not a custom field of this database (it declares {known}).")
+            elif text is not None and len(text) > MAX_FIELD_VALUE:
+                raise ValueError(f"Longer than {MAX_FIELD_VALUE} characters.")
+            else:
+                values.fields[declared[name]] = text
         except ValueError as error:
-            problems[label] = [str(error)]
-            continue
-        if name in BUILT_IN:
-            try:
-                setattr(values, name, _identifier(name, text))
-            except ValueError as error:
-                problems[label] = [str(error)]
-        elif name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            problems[label] = [f"Not a custom field of this database (it declares {known})."]
-        elif text is not None and len(text) > MAX_FIELD_VALUE:
-            problems[label] = [f"Longer than {MAX_FIELD_VALUE} characters."]
-        else:
-            values.fields[declared[name]] = text
+            problems[f"{where}.{name}" if where else name] = [str(error)]
     if problems:
         raise IncorrectRequest(problems)
     return values
@@ -90,29 +93,42 @@ def read_values(
 
 def _text(raw: Any) -> str | None:
     """Return a field's value as text: a string, or an integer in decimal; "" is None."""
-    if raw is None:
+    if type(raw) is str:
+        text = raw
+    elif raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
+    elif isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError("Not a valid string.")
-    text = str(raw)
-    problem = unstorable(text)
-    if problem:
-        raise ValueError(problem)
-    return text if text.strip() else None
+    else:
+        text = str(raw)
+    if "\x00" in text or not text.isascii():
+        problem = unstorable(text)
+        if problem:
+            raise ValueError(problem)
+    return None if not text or text.isspace() else text
 
 
-def _identifier(name: str, text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = text.strip()
+def _set_identifier(values: ProfileValues, name: str, text: str | None) -> None:
+    """Set the email or phone `text` on `values`, with its lookup key, or refuse it."""
+    key = None
+    if text is not None:
+        text = text.strip()
+        if name == "email":
+            if len(text) > MAX_EMAIL:
+                raise ValueError(f"Longer than {MAX_EMAIL} characters.")
+            key = email_key(text)
+        elif len(text) > MAX_PHONE:
+            raise ValueError(f"Longer than {MAX_PHONE} characters.")
+        else:
+            key = phone_key(text)
+            if not key:
+                raise ValueError(
+                    "Not a phone number: nothing is left after removing spaces and signs."
+                )
     if name == "email":
-        if len(text) > MAX_EMAIL:
-            raise ValueError(f"Longer than {MAX_EMAIL} characters.")
-    elif len(text) > MAX_PHONE:
-        raise ValueError(f"Longer than {MAX_PHONE} characters.")
-    elif not phone_key(text):
-        raise ValueError("Not a phone number: nothing is left after removing spaces and signs.")
-    return text
+        values.email, values.email_key = text, key
+    else:
+        values.phone, values.phone_key = text, key
 
 
 def key_for(
@@ -128,7 +144,7 @@ def key_for(
     from the data. Without `matching`: the first identifier given at the top level, as
     attach chooses, else the data's email, else its phone.
     """
-    mode = matching or _first_given(given) or _first_in_values(values)
+    mode = matching or (given and _first_given(given)) or _first_in_values(values)
     if mode is None:
         raise IncorrectRequest(
             {
@@ -162,15 +178,19 @@ def key_for(
     return ProfileKey(mode, value)
 
 
+_NAME_OF_MODE = tuple((mode, "field_name" if mode == "custom" else mode) for mode in MATCHING_MODES)
+
+
 def _first_given(given: Mapping[str, Any]) -> str | None:
-    for mode in MATCHING_MODES:
-        if given.get("field_name" if mode == "custom" else mode) is not None:
+    for mode, name in _NAME_OF_MODE:
+        if given.get(name) is not None:
             return mode
     return None
 
 
 def _first_in_values(values: ProfileValues) -> str | None:
-    for mode in BUILT_IN:
-        if getattr(values, mode) not in (UNSET, None):
-            return mode
+    if values.email is not UNSET and values.email is not None:
+        return "email"
+    if values.phone is not UNSET and values.phone is not None:
+        return "phone"
     return None

@@ -105,6 +105,18 @@ def test_a_batch_matched_by_a_custom_field_or_by_profile_id(client, session, sho
     assert stored(session, shop.profiles["bob"])["fields"] == {"card": "42"}
 
 
+def test_a_field_name_without_matching_matches_by_it_as_one_import_does(client, session, shop):
+    status, body = batch(
+        client, shop, [{"card": "1001", "phone": "+7 900 123-45-67"}], field_name="card"
+    )
+    assert status == 200
+    assert (body["data"][0]["profile_id"], body["data"][0]["created"]) == (
+        shop.profiles["alice"],
+        False,
+    )
+    assert stored(session, shop.profiles["alice"])["phone_key"] == "+79001234567"
+
+
 def test_a_batch_in_xml_takes_one_data_element_a_profile(client, session, shop):
     status, body = batch(
         client, shop, [{"email": "x1@example.com"}, {"email": "x2@example.com"}], fmt="xml"

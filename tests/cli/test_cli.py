@@ -215,6 +215,7 @@ def test_import_profiles_again_updates_them_and_reports_each_refused_line(
     session.rollback()
     first = run(runner, "import-profiles", str(file), "--db-id", str(shop.db_id))
     assert first.exit_code == 0, first.output
+    assert first.output.startswith("Importing")  # the progress bar, before the report
     assert "Added 1 profiles to database 1 and updated 0; 2 lines were not valid." in first.output
     assert "line 3: Several profiles match." in first.output
     assert "line 4: Several profiles match. data.phone: Another profile" in first.output

@@ -10,7 +10,7 @@ import pytest
 from tests.api.profile_calls import profiles
 from tests.helpers import call
 
-from .test_page import PASSWORD, sign_in
+from .test_page import PASSWORD, csrf_token, sign_in
 
 
 @pytest.fixture
@@ -97,3 +97,50 @@ def test_customer_pages_are_behind_the_sign_in_and_an_unknown_one_is_404(app, si
     for path in ("/admin/customers", "/admin/customers/" + "0" * 24):
         response = stranger.get(path)
         assert (response.status_code, "/admin/login" in response.location) == (302, True)
+
+
+def add_field(client, db_id, name: str, token: str | None = None):
+    page = client.get(f"/admin/customers?db_id={db_id}")
+    data = {"db_id": str(db_id), "name": name}
+    data["csrf_token"] = token if token is not None else csrf_token(page.text)
+    return client.post("/admin/customers/fields", data=data, follow_redirects=True)
+
+
+def test_a_merchant_adds_a_custom_field_and_finds_customers_by_it(signed_in, client, shop):
+    page = client.get(f"/admin/customers?db_id={shop.db_id}")
+    assert "Custom fields of Shop: <code>card</code>." in page.text
+
+    page = add_field(client, shop.db_id, " user_id ")
+    assert "Database 1 has a new custom field &#39;user_id&#39;." in page.text
+    assert "<code>card</code>, <code>user_id</code>." in page.text
+    assert '<option value="field:user_id" >user_id (custom field)</option>' in page.text
+
+    status, body = profiles(
+        client,
+        "import",
+        {
+            "token": shop.token,
+            "db_id": shop.db_id,
+            "email": "bob@example.com",
+            "data": {"user_id": "u-7"},
+        },
+    )
+    assert status == 200, body
+    page = client.get(f"/admin/customers?db_id={shop.db_id}&by=field:user_id&value=u-7")
+    assert found(page.text) == [shop.profiles["bob"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "token", "message"),
+    [
+        ("email", None, "No field was added: &#39;email&#39; cannot be a custom field&#39;s name"),
+        ("card", None, "No field was added: The custom field &#39;card&#39; is there already."),
+        ("x" * 256, None, "No field was added: Field cannot be longer than 255 characters."),
+        ("user_id", "forged", "No field was added: The form was too old"),
+    ],
+)
+def test_a_refused_field_says_why_and_adds_nothing(signed_in, client, shop, name, token, message):
+    page = add_field(client, shop.db_id, name, token)
+    assert page.status_code == 200
+    assert message in page.text
+    assert "Custom fields of Shop: <code>card</code>." in page.text
