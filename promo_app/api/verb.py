@@ -67,9 +67,11 @@ class Verb:
     # Whether it changes anything: a read-only token may call only the verbs that do not,
     # and a writing verb takes an idempotency key (header or parameter).
     writes: bool = True
-    # Tried first on a "connection" verb: answers the common case in one statement with
-    # (engine, token secret, parameters), or None to leave the call to the full path.
+    # Tried first on a "connection" verb, on the databases named in `shortcut_on`: answers
+    # the common case in one statement with (engine, token secret, parameters), or None to
+    # leave the call to the full path. Elsewhere the call never reads its parameters twice.
     shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None
+    shortcut_on: tuple[str, ...] = ()
 
 
 VERBS: list[Verb] = []
@@ -91,6 +93,7 @@ def verb(
     writes: bool | None = None,
     path: str | None = None,
     shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None,
+    shortcut_on: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `POST {path}` (default ``/promocodes/{name}``) answered by the decorated
     function, which takes the database access of `runs_on` and the loaded parameters and
@@ -114,6 +117,7 @@ def verb(
         strict_errors=tuple(strict_errors),
         writes=writes,
         shortcut=shortcut,
+        shortcut_on=shortcut_on,
     )
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -244,14 +248,15 @@ def _shortcut_args(declared: Verb) -> tuple[str, dict[str, Any]] | None:
 
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
-        if declared.shortcut is not None:
+        engine = current_promo().engine
+        if engine.dialect.name in declared.shortcut_on:
             given = _shortcut_args(declared)
-            data = None if given is None else declared.shortcut(current_promo().engine, *given)
+            data = None if given is None else declared.shortcut(engine, *given)
             if data is not None:
                 return _respond(_body(declared, data))
         # A connection of its own, rolled back when it closes unless committed (on an
         # error too).
-        with current_promo().engine.connect() as connection:
+        with engine.connect() as connection:
             args = load(declared, connection)
             body, replayed = _run(declared, handler, connection, args)
             connection.commit()

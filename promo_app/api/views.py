@@ -57,6 +57,7 @@ def attach_shortcut(engine, secret, args):
     attach_schema,
     runs_on="connection",
     shortcut=attach_shortcut,
+    shortcut_on=("postgresql",),
     summary="Attach a promo code to a profile",
     description="With `code`: attach that code (creating it in the program if it is missing). "
     "Without: attach the oldest free, unexpired personal code of the program. "
