@@ -59,7 +59,7 @@ class PromoCodes:
         rate_limits.install(app)
         app.extensions["promo"] = self
 
-        from . import cli_backup, cli_codes, cli_inventory  # noqa: F401 (their commands join the group)
+        from . import cli_backup, cli_codes, cli_events, cli_inventory  # noqa: F401 (their commands join the group)
         from .api import bp as api_bp
         from .cli import promo_cli
         from .health import bp as health_bp

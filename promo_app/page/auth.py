@@ -65,6 +65,13 @@ def _guard():
     return None
 
 
+def actor() -> str:
+    """Who acts on the page, for the history: the signed-in admin, or "page" when the
+    host's own sign-in decides."""
+    admin = g.get("promo_admin")
+    return admin.name if admin is not None else "page"
+
+
 def _session_admin() -> tuple[int | None, str | None]:
     value = session.get(SESSION_KEY)
     if (

@@ -21,8 +21,10 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import events
 from ..admins import authenticate_admin, end_sessions, session_nonce
-from ..db.binding import reading
+from ..db.binding import promo_connection, reading
+from ..events import EventFilter, recent_events
 from ..importing.batches import IMPORT_BATCH_SIZE
 from ..importing.files import CodeFileError, import_code_file
 from ..models import LoyaltyProgram
@@ -30,7 +32,7 @@ from ..programs import ProgramNameError, create_program, databases
 from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
 from ..times import rfc3339
-from .auth import SESSION_KEY, safe_next, start_session
+from .auth import SESSION_KEY, actor, safe_next, start_session
 from .blueprint import bp
 from .errors import render_error, size_text
 from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
@@ -70,6 +72,7 @@ def sign_in():
         if admin is not None:
             target = safe_next(request.args.get("next"))
             start_session(admin.id, session_nonce(promo_session(), admin))
+            _record(events.ADMIN_SIGNED_IN, admin.name)
             promo_session().commit()
             return redirect(target)
         if wait:
@@ -77,6 +80,8 @@ def sign_in():
             headers = {"Retry-After": str(wait)}
         else:
             count_failed_sign_in(form.name.data)
+            _record(events.ADMIN_SIGN_IN_FAILED, form.name.data, address=request.remote_addr)
+            promo_session().commit()
             error, status = "Wrong name or password.", 401
     elif refused_csrf(form):
         error, status = CSRF_MESSAGE, 400
@@ -86,6 +91,11 @@ def sign_in():
             400,
         )
     return render_template("promo/sign_in.html", form=form, error=error), status, headers
+
+
+def _record(kind: str, who: str, **detail) -> None:
+    """Record an event of the page in the session's transaction; the caller commits."""
+    events.record(promo_connection(promo_session()), kind, who, detail=detail)
 
 
 @bp.post("/logout")
@@ -187,14 +197,21 @@ def program(loyalty_id: int):
             newer_than=_key("after"),
             size=current_app.config["PROMO_PAGE_SIZE"],
         )
+        history = recent_events(
+            promo_connection(promo_session()), EventFilter(loyalty_id=loyalty_id), RECENT_EVENTS
+        )
     return render_template(
         "promo/program.html",
         program=summary,
         where=where,
         page=page,
+        events=history,
         threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
     )
 
+
+# How many of a program's events its page shows.
+RECENT_EVENTS = 50
 
 # Uploading ------------------------------------------------------------------------------
 
@@ -204,8 +221,12 @@ def program(loyalty_id: int):
 UPLOAD_BATCH = IMPORT_BATCH_SIZE
 
 
-def _commit(_report) -> None:
-    promo_session().commit()
+def _counts(report) -> dict[str, int]:
+    return {
+        "inserted": report.inserted,
+        "duplicated": report.duplicated,
+        "invalid": report.invalid,
+    }
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -249,6 +270,14 @@ def upload(loyalty_id: int):
             return render_upload_form(loyalty_id, CSRF_MESSAGE, 400)
         return render_upload_form(loyalty_id, " ".join(form.file.errors), 400, form)
     file = form.file.data
+    written = events.BatchEvents(
+        lambda: promo_connection(promo_session()), events.UPLOADED, actor(), loyalty_id=loyalty_id
+    )
+
+    def commit(report) -> None:
+        written.written(_counts(report), file=file.filename or "")
+        promo_session().commit()
+
     try:
         report = import_code_file(
             promo_session(),
@@ -256,7 +285,7 @@ def upload(loyalty_id: int):
             file.stream,
             file.filename or "",
             batch_size=UPLOAD_BATCH,
-            after_batch=_commit,
+            after_batch=commit,
         )
     except CodeFileError as error:
         promo_session().rollback()
@@ -266,7 +295,7 @@ def upload(loyalty_id: int):
     if report.stopped:
         promo_session().rollback()  # the batch that was being read when the file broke
     else:
-        promo_session().commit()
+        commit(report)
     with reading(promo_session()):
         summary = _summary_or_404(loyalty_id)
     return render_template(
@@ -286,6 +315,15 @@ def export(loyalty_id: int):
         if promo_session().get(LoyaltyProgram, loyalty_id) is None:
             abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
+    name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
+    events.record(
+        promo_connection(promo_session()),
+        events.EXPORTED,
+        actor(),
+        loyalty_id=loyalty_id,
+        detail={"file": name, **where.args},
+    )
+    promo_session().commit()
 
     def lines():
         buffer = io.StringIO()
@@ -308,7 +346,6 @@ def export(loyalty_id: int):
             buffer.truncate()
         yield buffer.getvalue()
 
-    name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
     return Response(
         stream_with_context(lines()),
         mimetype="text/csv",

@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy.engine import Connection
 
+from .. import events
 from ..errors import InvalidInput
 from .batch import import_profiles
 from .upsert import lock_database
@@ -44,6 +45,7 @@ def import_profile_file(
     *,
     match: str | None = None,
     after_chunk: Callable[[FileReport], None] | None = None,
+    actor: str = events.CLI,
 ) -> FileReport:
     """Add or update a profile for each line of `file`; commit after each chunk of lines.
 
@@ -73,6 +75,9 @@ def import_profile_file(
     report = FileReport()
     for lines, items in _chunks(reader, report):
         result = import_profiles(connection, db_id, items, matching=matching, field_name=field_name)
+        if result.created or result.updated:
+            counts = {"created": result.created, "updated": result.updated, "failed": result.failed}
+            events.record(connection, events.PROFILE_UPDATED, actor, db_id=db_id, detail=counts)
         connection.commit()
         for line, outcome in zip(lines, result.outcomes, strict=True):
             if outcome.error:

@@ -212,10 +212,11 @@ def test_each_writing_verb_replays_its_first_answer(client, shop, session, verb,
         assert attached_codes(session) == []
 
 
-def test_attach_without_a_key_runs_the_four_statements_of_a_draw(
+def test_attach_without_a_key_runs_the_five_statements_of_a_draw(
     app, client, shop, engine, monkeypatch
 ):
-    """The token, the profile, the take and the attachment: nothing about keys."""
+    """The token, the profile, the take, the attachment and its event in the history:
+    nothing about keys."""
     app.config["PROMO_IDEMPOTENCY_PRUNE_EVERY"] = 0
     statements: list[str] = []
     direct_rows = DirectStatement.rows
@@ -238,6 +239,7 @@ def test_attach_without_a_key_runs_the_four_statements_of_a_draw(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert status == 200
-    assert len(without) == 4
+    assert len(without) == 5
     assert not any("promo_idempotency_key" in statement for statement in without)
-    assert len(keyed) == 6  # and the key's claim and its answer
+    assert sum("promo_event" in statement for statement in without) == 1
+    assert len(keyed) == 7  # and the key's claim and its answer
