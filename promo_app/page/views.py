@@ -19,6 +19,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import events
@@ -93,9 +94,10 @@ def sign_in():
     return render_template("promo/sign_in.html", form=form, error=error), status, headers
 
 
-def _record(kind: str, who: str, **detail) -> None:
+def _record(kind: str, who: str, loyalty_id: int | None = None, **detail) -> None:
     """Record an event of the page in the session's transaction; the caller commits."""
-    events.record(promo_connection(promo_session()), kind, who, detail=detail)
+    connection = promo_connection(promo_session())
+    events.record(connection, kind, who, loyalty_id=loyalty_id, detail=detail)
 
 
 @bp.post("/logout")
@@ -316,14 +318,14 @@ def export(loyalty_id: int):
             abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
     name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
-    events.record(
-        promo_connection(promo_session()),
-        events.EXPORTED,
-        actor(),
-        loyalty_id=loyalty_id,
-        detail={"file": name, **where.args},
-    )
-    promo_session().commit()
+    try:
+        _record(events.EXPORTED, actor(), file=name, **where.args, loyalty_id=loyalty_id)
+        promo_session().commit()
+    except OperationalError:
+        # An export only reads: it goes on, unrecorded, when SQLite's write lock stays held
+        # past the busy timeout (a long write of another process), rather than fail.
+        promo_session().rollback()
+        current_app.logger.warning("The export of program %s was not recorded.", loyalty_id)
 
     def lines():
         buffer = io.StringIO()

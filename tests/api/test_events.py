@@ -188,6 +188,7 @@ def test_old_events_are_pruned_by_later_writes_a_bounded_number_at_a_time(
     app.config["PROMO_EVENT_PRUNE_EVERY"] = 1
     monkeypatch.setattr(event_kinds, "PRUNE_BATCH", batch)
     old, recent = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
+    session.execute(delete(Event))  # the shop's setup: the old events come first, as in life
     session.add_all(
         [Event(at=old, kind="attached", actor="shop", code=f"OLD-{n}") for n in range(5)]
         + [Event(at=recent, kind="attached", actor="shop", code="RECENT")]

@@ -32,11 +32,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_promo_event_program", "promo_event", ["loyalty_id", "id"])
     op.create_index("ix_promo_event_code", "promo_event", ["loyalty_id", "code"])
-    op.create_index("ix_promo_event_at", "promo_event", ["at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_promo_event_at", table_name="promo_event")
     op.drop_index("ix_promo_event_code", table_name="promo_event")
     op.drop_index("ix_promo_event_program", table_name="promo_event")
     op.drop_table("promo_event")
