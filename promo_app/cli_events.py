@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from .cli import command
 from .db.binding import begin_read_only, promo_connection
 from .events import KINDS, EventFilter, iter_events
-from .page.export import spreadsheet_safe
 from .state import current_promo
+from .text import spreadsheet_safe
 from .times import parse_expire_date
 
 COLUMNS = ("id", "at", "kind", "actor", "db_id", "loyalty_id", "code", "profile_id", "detail")

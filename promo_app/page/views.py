@@ -32,11 +32,12 @@ from ..models import LoyaltyProgram
 from ..programs import ProgramNameError, create_program, databases
 from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
+from ..text import spreadsheet_safe
 from ..times import rfc3339
 from .auth import SESSION_KEY, actor, safe_next, start_session
 from .blueprint import bp
 from .errors import render_error, size_text
-from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
+from .export import EXPORT_COLUMNS, iter_codes
 from .forms import ProgramForm, SignInForm, SignOutForm, UploadForm
 from .queries import (
     STATUSES,
