@@ -119,3 +119,26 @@ def test_a_bad_filter_is_one_line_and_exit_status_1(runner, history, args, messa
     assert len(result.output.strip().splitlines()) == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_set_expiry_from_the_cli_is_one_event_with_its_count(runner, session, shop):
+    session.execute(delete(Event))
+    session.commit()
+    assert (
+        runner.invoke(args=["promo", "set-expiry", str(shop.personal_id), "2031-01-31"]).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(args=["promo", "set-expiry", str(shop.personal_id), "never"]).exit_code == 0
+    )
+
+    events = lines(runner)
+    assert [(e["kind"], e["actor"], e["loyalty_id"], e["detail"]) for e in events] == [
+        (
+            "expiry_set",
+            "cli",
+            shop.personal_id,
+            {"count": 3, "expire_date": "2031-01-31T23:59:59Z"},
+        ),
+        ("expiry_cleared", "cli", shop.personal_id, {"count": 3, "expire_date": None}),
+    ]
