@@ -74,6 +74,8 @@ class AttachResult:
     loyalty_id: int
     profile_id: str
     attached: datetime
+    # True when this call wrote the attachment (not a retry's answer): the history records it.
+    new: bool = False
 
     def as_data(self) -> dict[str, object]:
         return {
@@ -130,7 +132,7 @@ def attach_code(
         if attached is None:
             raise
         return AttachResult(promo.code, program.id, profile.profile_id, attached)
-    return AttachResult(promo.code, program.id, profile.profile_id, now)
+    return AttachResult(promo.code, program.id, profile.profile_id, now, new=True)
 
 
 def _claim_statements() -> tuple[Update, Update, Insert, Select]:
@@ -222,7 +224,7 @@ def claim_free_code(
         if _names_one_per_profile_index(error):
             raise RaceLost() from error
         raise
-    return AttachResult(code, loyalty_id, profile.profile_id, now)
+    return AttachResult(code, loyalty_id, profile.profile_id, now, new=True)
 
 
 def _names_one_per_profile_index(error: IntegrityError) -> bool:

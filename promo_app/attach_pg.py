@@ -10,8 +10,8 @@ profile holds a code, a race lost), the caller runs the full path, which tells t
 cases apart in SPEC.md's order and with its texts; nothing was changed meanwhile.
 
 The statement is a chain of CTEs, each reading the one before: `caller`, `found`, `profile`,
-`taken` (UPDATE ... RETURNING), `attached` (INSERT ... RETURNING). Another row written with
-each attach (an event) is one more INSERT ... SELECT ... FROM attached in the chain.
+`taken` (UPDATE ... RETURNING), `attached` (INSERT ... RETURNING), `recorded` (the event in
+the history, INSERT ... SELECT ... FROM attached).
 bench/round_trips.py counts the statements; bench/RESULTS.md has the figures.
 """
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     not_,
     or_,
     select,
@@ -39,10 +40,12 @@ from sqlalchemy.exc import IntegrityError
 
 from .attach import AttachResult
 from .db.direct import DirectStatement
+from .events import ATTACHED, counted
 from .models import (
     ApiToken,
     Attachment,
     CustomField,
+    Event,
     LoyaltyProgram,
     Profile,
     ProfileFieldValue,
@@ -79,7 +82,7 @@ def _grant() -> CTE:
         exists().where(own_programs, program_scopes.c.loyalty_id == bindparam("program_id")),
     )
     return (
-        select(tokens.c.id)
+        select(tokens.c.id, tokens.c.name)
         .where(
             tokens.c.token_hash == bindparam("token_hash"),
             tokens.c.revoked.is_(None),
@@ -169,11 +172,34 @@ def _draw_statement(mode: str) -> Select:
         .returning(attachments.c.code_id, attachments.c.profile_pk)
         .cte("attached")
     )
+    # The attachment's event in the history (events.py), in the same statement.
+    events = Event.__table__
+    recorded = (
+        insert(events)
+        .from_select(
+            ["at", "kind", "actor", "db_id", "loyalty_id", "code", "profile_id"],
+            select(
+                bindparam("now", type_=events.c.at.type),
+                literal(ATTACHED),
+                func.substr(grant.c.name, 1, 255),
+                bindparam("db_id"),
+                bindparam("program_id"),
+                taken.c.code,
+                profile.c.profile_id,
+            )
+            .select_from(attached)
+            .join(taken, taken.c.id == attached.c.code_id)
+            .join(profile, profile.c.id == attached.c.profile_pk)
+            .join(grant, true()),
+        )
+        .cte("recorded")
+    )
     return (
         select(taken.c.code, profile.c.profile_id, select(grant.c.id).scalar_subquery())
         .select_from(attached)
         .join(taken, taken.c.id == attached.c.code_id)
         .join(profile, profile.c.id == attached.c.profile_pk)
+        .add_cte(recorded)
     )
 
 
@@ -223,6 +249,8 @@ def draw_in_one_statement(
         connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
             rows = _DRAWS[profile_key.mode].rows(connection, params)
+            if rows:
+                counted(connection)  # its event, for the history's pruning
         except IntegrityError:
             # A concurrent draw gave this profile a code of its one-per-profile program
             # first; the full path answers with that code.

@@ -8,8 +8,10 @@ from datetime import datetime
 
 import click
 
+from . import events
 from .cli import ID, command
 from .codes import get_program
+from .db.binding import promo_connection
 from .generating.patterns import ALPHABETS, DEFAULT_ALPHABET, MIN_BITS, Pattern
 from .generating.writing import generate_codes
 from .importing.batches import IMPORT_BATCH_SIZE, import_codes
@@ -41,9 +43,12 @@ def import_codes_command(path: str, loyalty_id: int, universal: bool, batch_size
         except CodeFileError as error:
             raise click.ClickException(str(error)) from None
         report = ImportReport(keep=20)
+        written = _batch_events(events.IMPORTED, loyalty_id)
         with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
 
-            def commit(_report: ImportReport) -> None:
+            def commit(report: ImportReport) -> None:
+                counts = {"inserted": report.inserted, "duplicated": report.duplicated}
+                written.written({**counts, "invalid": report.invalid}, file=os.path.basename(path))
                 promo_session().commit()
                 bar.update(file.tell() - bar.pos)
 
@@ -81,14 +86,15 @@ def generate_codes_command(
     """Generate new random codes into a program, none equal to one it has."""
     program = get_program(promo_session(), loyalty_id)
     expiry = parse_expiry_option(expire_date)
+    shape = Pattern(pattern.pop("pattern"), **pattern)
+    written = _batch_events(events.GENERATED, loyalty_id)
+
+    def commit(report: ImportReport) -> None:
+        written.written({"inserted": report.inserted}, pattern=shape.text)
+        promo_session().commit()
+
     steps = generate_codes(
-        promo_session(),
-        program,
-        Pattern(pattern.pop("pattern"), **pattern),
-        count,
-        expire_date=expiry,
-        force=force,
-        after_batch=lambda _report: promo_session().commit(),
+        promo_session(), program, shape, count, expire_date=expiry, force=force, after_batch=commit
     )
     report = None
     with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
@@ -98,6 +104,12 @@ def generate_codes_command(
         f"; {report.redrawn} drawn codes the program had were drawn again" if report.redrawn else ""
     )
     click.echo(f"Inserted {report.inserted} codes into loyalty program {loyalty_id}{redrawn}.")
+
+
+def _batch_events(kind: str, loyalty_id: int) -> events.BatchEvents:
+    return events.BatchEvents(
+        lambda: promo_connection(promo_session()), kind, events.CLI, loyalty_id=loyalty_id
+    )
 
 
 def parse_expiry_option(text: str | None) -> datetime | None:

@@ -20,6 +20,8 @@ from sqlalchemy import ColumnElement, Update, and_, case, delete, exists, func, 
 from sqlalchemy import update as update_statement
 from sqlalchemy.orm import Session
 
+from . import events
+from .db.binding import promo_connection
 from .models import Attachment, PromoCode
 from .times import utcnow
 
@@ -32,6 +34,17 @@ ACTIONS = {
     "detach": "detach from their customers",
     "activate": "mark activated",
     "void": "void (for good)",
+}
+
+
+# What the history calls each action.
+EVENT_KINDS = {
+    "expire": events.EXPIRED,
+    "set_expiry": events.EXPIRY_SET,
+    "clear_expiry": events.EXPIRY_CLEARED,
+    "detach": events.DETACHED,
+    "activate": events.ACTIVATED,
+    "void": events.VOIDED,
 }
 
 
@@ -106,9 +119,12 @@ def run_action(
     *,
     batch: int = BATCH,
     now: datetime | None = None,
+    actor: str = events.CLI,
+    code: str | None = None,
 ) -> Iterator[int]:
     """Apply `action` to the selection batch by batch, committing each; yield how many
-    codes each batch changed."""
+    codes each batch changed. Each batch records one event (of `code`, when the selection
+    is that one code) with its count, in its own transaction."""
     now = now or utcnow()
     change = _CHANGES[action]
     last = 0
@@ -120,6 +136,18 @@ def run_action(
         if not ids:
             return
         change(session, ids, now, selection.expire_date)
+        detail: dict[str, object] = {"count": len(ids)}
+        if action == "set_expiry":
+            detail["expire_date"] = selection.expire_date
+        events.record(
+            promo_connection(session),
+            EVENT_KINDS[action],
+            actor,
+            loyalty_id=selection.loyalty_id,
+            code=code,
+            detail=detail,
+            at=now,
+        )
         session.commit()
         last = ids[-1]
         yield len(ids)

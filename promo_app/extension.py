@@ -61,7 +61,7 @@ class PromoCodes:
         webhook.install(app, engine)
         app.extensions["promo"] = self
 
-        from . import cli_backup, cli_codes, cli_fields, cli_inventory  # noqa: F401 (commands)
+        from . import cli_backup, cli_codes, cli_events, cli_fields, cli_inventory  # noqa: F401
         from .api import bp as api_bp
         from .cli import promo_cli
         from .health import bp as health_bp

@@ -19,10 +19,11 @@ from sqlalchemy.engine import Connection
 from . import verbs
 from .codes import InvalidCode, normalize_code
 from .errors import IncorrectRequest
-from .profiles.deleting import Deleted, delete_profile
+from .profiles import verbs as profile_verbs
+from .profiles.deleting import Deleted
 from .profiles.matching import MATCHING_MODES, ProfileKey
 from .profiles.reading import ProfileData, get_profile
-from .profiles.upsert import Imported, import_profile
+from .profiles.upsert import Imported
 from .tokens import Grant
 
 if TYPE_CHECKING:
@@ -105,8 +106,8 @@ class HostProfiles:
                 else {key.mode: key.value}
             )
         return self._run(
-            lambda connection: import_profile(
-                connection, db_id, matching=matching, given=given, data=data
+            lambda connection: profile_verbs.import_(
+                connection, HOST_GRANT, db_id=db_id, matching=matching, given=given, data=data
             )
         )
 
@@ -118,14 +119,16 @@ class HostProfiles:
     def delete(self, db_id: int, profile: ProfileSpec) -> Deleted:
         """Delete the profile's identifiers and fields; its codes stay taken."""
         key = profile_key(profile)
-        return self._run(lambda connection: delete_profile(connection, db_id, key))
+        return self._run(
+            lambda connection: profile_verbs.delete(connection, HOST_GRANT, db_id=db_id, key=key)
+        )
 
     def _run(self, call: Callable[[Connection], T]) -> T:
         return run(self._promo, call)
 
 
 # The host's own code may use every database, as a token limited to none may.
-HOST_GRANT = Grant(token_id=0, db_ids=frozenset())
+HOST_GRANT = Grant(token_id=0, db_ids=frozenset(), name="host")
 
 
 def run(promo: PromoCodes, call: Callable[[Connection], T]) -> T:

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from . import events
 from .codes import get_program
+from .db.binding import promo_connection
 from .errors import InvalidInput
 from .models import (
     AdminUser,
@@ -225,4 +227,8 @@ def set_expiry(session: Session, loyalty_id: int, expire_date: datetime | None) 
         # A new expiry puts codes a draw found expired back in the pool's index (pool.py).
         .values(expire_date=expire_date, lapsed=False)
     )
+    kind = events.EXPIRY_SET if expire_date is not None else events.EXPIRY_CLEARED
+    detail = {"count": result.rowcount, "expire_date": expire_date}
+    connection = promo_connection(session)
+    events.record(connection, kind, events.CLI, loyalty_id=loyalty_id, detail=detail)
     return result.rowcount

@@ -348,3 +348,32 @@ class UploadJob(PromoModel):
     finished: Mapped[datetime | None] = mapped_column(DateTime)
     # Written every few seconds by the server process that runs the job.
     heartbeat: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Event(PromoModel):
+    """One change, as it happened: append-only, written in the transaction of the change.
+
+    It names its program, code and profile by value (no foreign keys), so that it outlives
+    them: a deleted program's history stays readable.
+    """
+
+    __tablename__ = "promo_event"
+    __table_args__ = (
+        # A program's recent events, and a code's history on the page.
+        Index("ix_promo_event_program", "loyalty_id", "id"),
+        Index("ix_promo_event_code", "loyalty_id", "code"),
+        # No index on `at`: pruning reads the oldest ids (events.prune), one index fewer
+        # for every attach to write.
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Who did it: the token's name, the admin's name, "page" (a host's own sign-in) or "cli".
+    actor: Mapped[str] = mapped_column(String(255))
+    db_id: Mapped[int | None] = mapped_column(Integer)
+    loyalty_id: Mapped[int | None] = mapped_column(Integer)
+    code: Mapped[str | None] = mapped_column(String(255))
+    profile_id: Mapped[str | None] = mapped_column(String(24))
+    # What else it says, as JSON: counts of a bulk change, the old and new expiry.
+    detail: Mapped[str | None] = mapped_column(Text)

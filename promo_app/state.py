@@ -74,6 +74,10 @@ DEFAULTS: dict[str, object] = {
     "PROMO_IDEMPOTENCY_TTL_SECONDS": 24 * 60 * 60,
     # Every this many calls with a new key, a process also deletes expired keys (0: never).
     "PROMO_IDEMPOTENCY_PRUNE_EVERY": 100,
+    # How many days the history (promo_event) keeps an event; None: forever. Old events are
+    # pruned by the writers, every PROMO_EVENT_PRUNE_EVERY-th event of a process (0: never).
+    "PROMO_EVENT_RETENTION_DAYS": None,
+    "PROMO_EVENT_PRUNE_EVERY": 100,
     # Rate limits (Flask-Limiter). False: no limiter of ours at all.
     "PROMO_RATELIMIT_ENABLED": True,
     # Where the counts live: "memory://" (each process counts alone) or a Redis URL such as

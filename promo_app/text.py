@@ -1,6 +1,14 @@
-"""Text a person or a client gives: what every database we run on can store."""
+"""Text a person or a client gives: what every database we run on can store, and what a
+spreadsheet can open safely."""
 
 from __future__ import annotations
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """Prefix ' to a cell a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def unstorable(value: str) -> str | None:

@@ -10,6 +10,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from . import events
+from .db.binding import promo_connection
 from .db.direct import DirectStatement
 from .errors import (
     AccessDenied,
@@ -36,6 +38,7 @@ def create_token(
     *,
     loyalty_ids: list[int] | None = None,
     read_only: bool = False,
+    actor: str = events.CLI,
 ) -> str:
     """Create a token named `name`, limited to the databases `db_ids` and the programs
     `loyalty_ids` if given, and to reading if `read_only`; return the secret."""
@@ -56,14 +59,20 @@ def create_token(
         TokenProgramScope(loyalty_id=loyalty_id) for loyalty_id in dict.fromkeys(loyalty_ids or [])
     ]
     session.add(token)
+    reach = {"db_ids": sorted(set(db_ids or [])), "loyalty_ids": sorted(set(loyalty_ids or []))}
+    detail = {"token": name, **reach, "read_only": read_only}
+    events.record(promo_connection(session), events.TOKEN_CREATED, actor, detail=detail)
     return secret
 
 
-def revoke_token(session: Session, name: str) -> ApiToken:
+def revoke_token(session: Session, name: str, actor: str = events.CLI) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
         raise IncorrectRequest({"name": [f"No token is named {name!r}."]})
-    token.revoked = token.revoked or utcnow()
+    if token.revoked is None:
+        token.revoked = utcnow()
+        detail = {"token": name}
+        events.record(promo_connection(session), events.TOKEN_REVOKED, actor, detail=detail)
     return token
 
 
@@ -76,6 +85,7 @@ class Grant:
     db_ids: frozenset[int]
     loyalty_ids: frozenset[int] = frozenset()
     read_only: bool = False
+    name: str = ""  # the actor of the history's events
 
     @property
     def unrestricted(self) -> bool:
@@ -90,7 +100,9 @@ def _token_query():
         programs, programs.c.token_id == tokens.c.id
     )
     return (
-        select(tokens.c.id, tokens.c.read_only, scopes.c.db_id, programs.c.loyalty_id)
+        select(
+            tokens.c.id, tokens.c.read_only, scopes.c.db_id, programs.c.loyalty_id, tokens.c.name
+        )
         .select_from(joined)
         .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked.is_(None))
     )
@@ -113,6 +125,7 @@ def authenticate(connection: Connection, secret: str | None) -> Grant:
         frozenset(row[2] for row in rows if row[2] is not None),
         frozenset(row[3] for row in rows if row[3] is not None),
         bool(rows[0][1]),
+        rows[0][4],
     )
 
 

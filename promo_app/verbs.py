@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import codes
+from . import codes, events
 from .attach import AttachResult, attach_code, claim_free_code, find_targets, held_code
 from .codes import UNCHANGED, get_program
 from .db.binding import promo_connection
@@ -66,10 +66,33 @@ def attach(
     make most, it uses no ORM objects, and the session's bookkeeping would cost as much
     as the database's own work. A pool draw checks that the database and the program
     exist only when it fails: a profile of the database was found, and a code of the
-    program drawn, so both exist. The errors are the same, in the same order.
+    program drawn, so both exist. The errors are the same, in the same order. An attachment
+    made now is recorded in the history, in the same transaction (a retry's is not).
     """
     check_database_access(token, db_id)
     note_drawn(connection.engine, loyalty_id)  # the alert webhook looks later, if it is set
+    result = _attach(connection, db_id, loyalty_id, profile_key, code)
+    if result.new:
+        events.record(
+            connection,
+            events.ATTACHED,
+            token.name,
+            db_id=db_id,
+            loyalty_id=loyalty_id,
+            code=result.code,
+            profile_id=result.profile_id,
+            at=result.attached,
+        )
+    return result
+
+
+def _attach(
+    connection: Connection,
+    db_id: int,
+    loyalty_id: int,
+    profile_key: ProfileKey,
+    code: str | None,
+) -> AttachResult:
     try:
         profile = find_profile(connection, db_id, profile_key)
         if code is None:
@@ -105,6 +128,7 @@ def import_(
     codes_given: list[str | None],
     limit: int,
     outcomes: ImportOutcomes = IMPORT_OUTCOMES,
+    actor: str = events.CLI,
 ) -> ImportResult:
     """Add the first `limit` codes to the program; say for each what became of it.
 
@@ -126,6 +150,12 @@ def import_(
         else:
             error, error_text = outcomes.invalid
         data.append({"code": item.raw, "error": error, "error_text": error_text})
+    if report.inserted:
+        counts = {"inserted": report.inserted, "duplicated": report.duplicated}
+        counts["invalid"] = report.invalid
+        events.record(
+            promo_connection(session), events.IMPORTED, actor, loyalty_id=program.id, detail=counts
+        )
     return ImportResult(
         data=data,
         inserted=report.inserted,
@@ -140,10 +170,14 @@ def get(session: Session, *, loyalty_id: int, code: str) -> dict[str, Any]:
     return codes.code_state(session, promo)
 
 
-def activate(session: Session, *, loyalty_id: int, code: str) -> dict[str, Any]:
+def activate(
+    session: Session, *, loyalty_id: int, code: str, actor: str = events.CLI
+) -> dict[str, Any]:
     """Mark an attached code used; answer its state."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
-    codes.activate_code(session, promo)
+    if promo.activated is None:
+        codes.activate_code(session, promo)
+        _record(session, events.ACTIVATED, actor, promo)
     return codes.code_state(session, promo)
 
 
@@ -154,11 +188,24 @@ def update(
     code: str,
     activated: bool | None = None,
     expire_date: datetime | None = UNCHANGED,
+    actor: str = events.CLI,
 ) -> dict[str, Any]:
     """Set or clear a code's activation and expiry; answer its state."""
     promo = codes.get_code(session, get_program(session, loyalty_id), code)
+    before = {"activated": promo.activated, "expire_date": promo.expire_date}
     codes.update_code(session, promo, activated=activated, expire_date=expire_date)
+    after = {"activated": promo.activated, "expire_date": promo.expire_date}
+    changed = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if changed:
+        _record(session, events.UPDATED, actor, promo, detail=changed)
     return codes.code_state(session, promo)
+
+
+def _record(session: Session, kind: str, actor: str, promo: Any, **more: Any) -> None:
+    """Record an event of one code in the session's transaction."""
+    events.record(
+        promo_connection(session), kind, actor, loyalty_id=promo.loyalty_id, code=promo.code, **more
+    )
 
 
 def detach(
@@ -183,6 +230,7 @@ def detach(
     profile = find_profile_or_deleted(connection, db_id, profile_key)
     promo = codes.get_code(session, program, code)
     codes.detach_code(session, promo, profile, refuse_shared=refuse_shared)
+    _record(session, events.DETACHED, token.name, promo, db_id=db_id, profile_id=profile.profile_id)
     return codes.code_state(session, promo)
 
 
@@ -215,6 +263,7 @@ def generate(
     expire_date: datetime | None = None,
     force: bool = False,
     limit: int,
+    actor: str = events.CLI,
 ) -> GenerationReport:
     """Add `count` (at most `limit`) new codes of `pattern` to the program; answer them."""
     if count > limit:
@@ -228,4 +277,8 @@ def generate(
         *_, report = steps
     except PatternError as error:
         raise IncorrectRequest({error.field: [str(error)]}) from None
+    detail = {"inserted": report.inserted, "pattern": prefix + pattern + suffix}
+    events.record(
+        promo_connection(session), events.GENERATED, actor, loyalty_id=program.id, detail=detail
+    )
     return report

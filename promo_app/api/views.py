@@ -118,6 +118,7 @@ def import_(session, args):
         codes_given=args["codes"],
         limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
         outcomes=verbs.PLATFORM_IMPORT_OUTCOMES if platform else verbs.IMPORT_OUTCOMES,
+        actor=args["api_token"].name,
     )
     return Answer(
         result.data,
@@ -160,7 +161,9 @@ def get(session, args):
     example={"code": "CODE-1"},
 )
 def activate(session, args):
-    return verbs.activate(session, loyalty_id=args["loyalty_id"], code=args["code"])
+    return verbs.activate(
+        session, loyalty_id=args["loyalty_id"], code=args["code"], actor=args["api_token"].name
+    )
 
 
 @verb(
@@ -178,7 +181,13 @@ def activate(session, args):
 )
 def update(session, args):
     changes = {name: args[name] for name in ("activated", "expire_date") if name in args}
-    return verbs.update(session, loyalty_id=args["loyalty_id"], code=args["code"], **changes)
+    return verbs.update(
+        session,
+        loyalty_id=args["loyalty_id"],
+        code=args["code"],
+        actor=args["api_token"].name,
+        **changes,
+    )
 
 
 @verb(
@@ -264,6 +273,7 @@ def generate(session, args):
         expire_date=args.get("expire_date"),
         force=args["force"],
         limit=current_app.config["PROMO_IMPORT_MAX_CODES"],
+        actor=args["api_token"].name,
     )
     data = [{"code": code} for code in result.codes]
     return Answer(data, {"inserted": result.inserted, "redrawn": result.redrawn})

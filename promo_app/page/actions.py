@@ -16,10 +16,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement
 
 from ..code_actions import ACTIONS, Selection, count_changed, highest_id, run_action
-from ..db.binding import reading
+from ..db.binding import promo_connection, reading
+from ..events import EventFilter, recent_events
 from ..models import LoyaltyProgram, PromoCode
 from ..state import promo_session
 from ..times import utcnow
+from .auth import actor
 from .blueprint import bp
 from .queries import CodeFilter, filter_condition, list_codes
 from .views import CSRF_MESSAGE, _code_filter, _day, refused_csrf
@@ -32,6 +34,10 @@ DONE = {
     "activate": "Marked activated",
     "void": "Voided",
 }
+
+
+# How many of a code's events its page shows, newest first.
+CODE_EVENTS = 200
 
 
 class ActionForm(FlaskForm):
@@ -142,6 +148,8 @@ def confirm_action(loyalty_id: int):
             return _refuse(program, where, code_id, "Choose an action.")
         now = utcnow()
         touched = count_changed(promo_session(), selection, action, now)
+        code = promo_session().get(PromoCode, code_id) if code_id is not None else None
+        code_text = code.code if code is not None and code.loyalty_id == loyalty_id else None
     if touched != int(expected):
         return _refuse(
             program,
@@ -151,7 +159,9 @@ def confirm_action(loyalty_id: int):
             f"{ACTIONS[action]}, it is {touched:,} now. Nothing was done; look at it again.",
             409,
         )
-    changed = sum(run_action(promo_session(), selection, action, now=now))
+    changed = sum(
+        run_action(promo_session(), selection, action, now=now, actor=actor(), code=code_text)
+    )
     flash(f"{DONE[action]} {changed:,} code{'' if changed == 1 else 's'} of {name}.")
     return redirect(_back(loyalty_id, where, code_id))
 
@@ -167,6 +177,16 @@ def code(loyalty_id: int, code_id: int):
         rows = list_codes(
             promo_session(), loyalty_id, CodeFilter(), older_than=code_id + 1, size=1
         ).rows
+        history = recent_events(
+            promo_connection(promo_session()),
+            EventFilter(loyalty_id=loyalty_id, code=promo.code),
+            CODE_EVENTS,
+        )
         return render_template(
-            "promo/code.html", program=program, row=rows[0], form=ActionForm(), actions=ACTIONS
+            "promo/code.html",
+            program=program,
+            row=rows[0],
+            form=ActionForm(),
+            actions=ACTIONS,
+            history=history,
         )

@@ -17,6 +17,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from .. import events
 from ..db.binding import reading
 from ..models import AdminUser
 from ..state import promo_session
@@ -63,6 +64,13 @@ def _guard():
         return redirect(url_for("promo_page.sign_in", next=_here()))
     g.promo_admin = SignedIn(admin_id, name)
     return None
+
+
+def actor() -> str:
+    """Who acts on the page, for the history: the signed-in admin, or "page" when the
+    host's own sign-in decides."""
+    admin = g.get("promo_admin")
+    return admin.name if admin is not None else events.PAGE
 
 
 def _session_admin() -> tuple[int | None, str | None]:

@@ -13,12 +13,6 @@ from ..times import utcnow
 from .queries import CodeFilter, CodeRow, code_rows, filtered_codes
 
 EXPORT_COLUMNS = ("code", "status", "profile", "attached", "activated", "expire_date")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """Prefix ' to a cell a spreadsheet would run as a formula (OWASP's CSV injection rule)."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def iter_codes(

@@ -8,7 +8,7 @@ latest, so it works without JavaScript), then the report.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import abort, render_template, stream_template
@@ -16,12 +16,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..db.binding import reading
+from .. import events
+from ..db.binding import promo_connection, reading
 from ..generating.patterns import ALPHABETS, DEFAULT_ALPHABET, MIN_BITS, Pattern, PatternError
 from ..generating.writing import GenerationReport, generate_codes
+from ..importing.report import ImportReport
 from ..models import LoyaltyProgram
 from ..state import promo_session
 from ..times import parse_expire_date
+from .auth import actor
 from .blueprint import bp
 from .views import CSRF_MESSAGE, refused_csrf
 
@@ -98,7 +101,7 @@ def generate(loyalty_id: int):
             form.count.data,
             expire_date=expiry,
             force=form.force.data,
-            after_batch=lambda _report: promo_session().commit(),
+            after_batch=_committer(loyalty_id, pattern.text),
         )
     except PatternError as error:
         promo_session().rollback()
@@ -113,6 +116,19 @@ def generate(loyalty_id: int):
         steps=_steps(steps, run),
         run=run,
     )
+
+
+def _committer(loyalty_id: int, pattern: str) -> Callable[[ImportReport], None]:
+    """Commit each step of a generation with its event (the codes it added)."""
+    written = events.BatchEvents(
+        lambda: promo_connection(promo_session()), events.GENERATED, actor(), loyalty_id=loyalty_id
+    )
+
+    def commit(report: ImportReport) -> None:
+        written.written({"inserted": report.inserted}, pattern=pattern)
+        promo_session().commit()
+
+    return commit
 
 
 def _steps(steps: Iterator[GenerationReport], run: Run) -> Iterator[GenerationReport]:

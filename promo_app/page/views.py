@@ -19,20 +19,24 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from sqlalchemy.exc import OperationalError
 
+from .. import events
 from ..admins import authenticate_admin, end_sessions, session_nonce
-from ..db.binding import reading
+from ..db.binding import promo_connection, reading
+from ..events import EventFilter, recent_events
 from ..models import LoyaltyProgram
 from ..profiles.matching import CUSTOMER_KEYS
 from ..programs import ProgramNameError, create_program, databases
 from ..rate_limits import count_failed_sign_in, sign_in_wait
 from ..state import promo_session
+from ..text import spreadsheet_safe
 from ..times import rfc3339
 from ..uploads.jobs import JobView, recent_jobs, view
-from .auth import SESSION_KEY, safe_next, start_session
+from .auth import SESSION_KEY, actor, safe_next, start_session
 from .blueprint import bp
 from .errors import render_error
-from .export import EXPORT_COLUMNS, iter_codes, spreadsheet_safe
+from .export import EXPORT_COLUMNS, iter_codes
 from .forms import ProgramForm, SignInForm, SignOutForm
 from .queries import (
     STATUSES,
@@ -69,6 +73,7 @@ def sign_in():
         if admin is not None:
             target = safe_next(request.args.get("next"))
             start_session(admin.id, session_nonce(promo_session(), admin))
+            _record(events.ADMIN_SIGNED_IN, admin.name)
             promo_session().commit()
             return redirect(target)
         if wait:
@@ -76,6 +81,8 @@ def sign_in():
             headers = {"Retry-After": str(wait)}
         else:
             count_failed_sign_in(form.name.data)
+            _record(events.ADMIN_SIGN_IN_FAILED, form.name.data, address=request.remote_addr)
+            promo_session().commit()
             error, status = "Wrong name or password.", 401
     elif refused_csrf(form):
         error, status = CSRF_MESSAGE, 400
@@ -85,6 +92,12 @@ def sign_in():
             400,
         )
     return render_template("promo/sign_in.html", form=form, error=error), status, headers
+
+
+def _record(kind: str, who: str, loyalty_id: int | None = None, **detail) -> None:
+    """Record an event of the page in the session's transaction; the caller commits."""
+    connection = promo_connection(promo_session())
+    events.record(connection, kind, who, loyalty_id=loyalty_id, detail=detail)
 
 
 @bp.post("/logout")
@@ -199,14 +212,22 @@ def program(loyalty_id: int):
             size=current_app.config["PROMO_PAGE_SIZE"],
         )
         uploads = recent_uploads(loyalty_id)
+        history = recent_events(
+            promo_connection(promo_session()), EventFilter(loyalty_id=loyalty_id), RECENT_EVENTS
+        )
     return render_template(
         "promo/program.html",
         program=summary,
         where=where,
         page=page,
         uploads=uploads,
+        events=history,
         threshold=current_app.config["PROMO_LOW_CODES_THRESHOLD"],
     )
+
+
+# How many of a program's events its page shows.
+RECENT_EVENTS = 50
 
 
 # Exporting ------------------------------------------------------------------------------
@@ -218,6 +239,15 @@ def export(loyalty_id: int):
         if promo_session().get(LoyaltyProgram, loyalty_id) is None:
             abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
+    name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
+    try:
+        _record(events.EXPORTED, actor(), file=name, **where.args, loyalty_id=loyalty_id)
+        promo_session().commit()
+    except OperationalError:
+        # An export only reads: it goes on, unrecorded, when SQLite's write lock stays held
+        # past the busy timeout (a long write of another process), rather than fail.
+        promo_session().rollback()
+        current_app.logger.warning("The export of program %s was not recorded.", loyalty_id)
 
     def lines():
         buffer = io.StringIO()
@@ -240,7 +270,6 @@ def export(loyalty_id: int):
             buffer.truncate()
         yield buffer.getvalue()
 
-    name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
     return Response(
         stream_with_context(lines()),
         mimetype="text/csv",

@@ -13,6 +13,7 @@ from typing import IO
 
 from sqlalchemy.engine import Connection
 
+from .. import events
 from ..errors import InvalidInput
 from .batch import import_profiles, without_cycle_collection
 from .upsert import lock_database
@@ -45,6 +46,7 @@ def import_profile_file(
     *,
     match: str | None = None,
     after_chunk: Callable[[FileReport], None] | None = None,
+    actor: str = events.CLI,
 ) -> FileReport:
     """Add or update a profile for each line of `file`; commit after each chunk of lines.
 
@@ -77,6 +79,13 @@ def import_profile_file(
             result = import_profiles(
                 connection, db_id, items, matching=matching, field_name=field_name
             )
+            if result.created or result.updated:
+                counts = {
+                    "created": result.created,
+                    "updated": result.updated,
+                    "failed": result.failed,
+                }
+                events.record(connection, events.PROFILE_UPDATED, actor, db_id=db_id, detail=counts)
             connection.commit()
             for line, outcome in zip(lines, result.outcomes, strict=True):
                 if outcome.error:

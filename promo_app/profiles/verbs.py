@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .. import events
 from ..errors import IncorrectRequest
 from ..tokens import Grant, check_database_access
 from .batch import import_profiles
@@ -28,7 +29,15 @@ def import_(
     data: Mapping[str, Any] | None,
 ) -> Imported:
     check_database_access(token, db_id)
-    return import_profile(connection, db_id, matching=matching, given=given, data=data)
+    imported = import_profile(connection, db_id, matching=matching, given=given, data=data)
+    record_imported(connection, token.name, db_id, imported)
+    return imported
+
+
+def record_imported(connection: Connection, actor: str, db_id: int, imported: Imported) -> None:
+    """Record a profile made or updated by one import."""
+    kind = events.PROFILE_CREATED if imported.created else events.PROFILE_UPDATED
+    events.record(connection, kind, actor, db_id=db_id, profile_id=imported.profile_id)
 
 
 def import_batch(
@@ -46,7 +55,16 @@ def import_batch(
         raise IncorrectRequest(
             {"data": [f"At most {limit} profiles a call; this one has {len(items)}."]}
         )
-    return import_profiles(connection, db_id, items, matching=matching, field_name=field_name)
+    result = import_profiles(connection, db_id, items, matching=matching, field_name=field_name)
+    record_batch(connection, token.name, db_id, result)
+    return result
+
+
+def record_batch(connection: Connection, actor: str, db_id: int, result: BatchResult) -> None:
+    """Record a batch of profile imports as one event with its counts."""
+    if result.created or result.updated:
+        counts = {"created": result.created, "updated": result.updated, "failed": result.failed}
+        events.record(connection, events.PROFILE_UPDATED, actor, db_id=db_id, detail=counts)
 
 
 def get(connection: Connection, token: Grant, *, db_id: int, key: ProfileKey) -> ProfileData:
@@ -56,4 +74,18 @@ def get(connection: Connection, token: Grant, *, db_id: int, key: ProfileKey) ->
 
 def delete(connection: Connection, token: Grant, *, db_id: int, key: ProfileKey) -> Deleted:
     check_database_access(token, db_id)
-    return delete_profile(connection, db_id, key)
+    deleted = delete_profile(connection, db_id, key)
+    record_deleted(connection, token.name, db_id, deleted)
+    return deleted
+
+
+def record_deleted(connection: Connection, actor: str, db_id: int, deleted: Deleted) -> None:
+    detail = {"codes_held": deleted.codes_held}
+    events.record(
+        connection,
+        events.PROFILE_DELETED,
+        actor,
+        db_id=db_id,
+        profile_id=deleted.profile_id,
+        detail=detail,
+    )

@@ -17,6 +17,8 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from .. import events
+from ..db.binding import promo_connection
 from ..importing.batches import IMPORT_BATCH_SIZE, import_codes
 from ..importing.files import read_code_file
 from ..importing.report import UploadReport
@@ -79,7 +81,15 @@ def _run(app: Flask, job_id: int, path: Path, filename: str) -> None:
 def _import(
     session: Session, job_id: int, path: Path, filename: str, heart: threading.Thread
 ) -> None:
-    program = session.get(LoyaltyProgram, session.get(UploadJob, job_id).loyalty_id)
+    job = session.get(UploadJob, job_id)
+    program = session.get(LoyaltyProgram, job.loyalty_id)
+    # Each batch's transaction records what it added in the history (events.py).
+    written = events.BatchEvents(
+        lambda: promo_connection(session),
+        events.UPLOADED,
+        job.admin_name or events.PAGE,
+        loyalty_id=program.id,
+    )
     start_job(session, job_id)
     session.commit()
     heart.start()
@@ -88,6 +98,7 @@ def _import(
 
         def commit(_report: UploadReport) -> None:
             record_progress(session, job_id, report, file.tell())
+            written.written(_counts(report), file=filename)
             session.commit()
 
         try:
@@ -107,8 +118,13 @@ def _import(
             session.commit()
             return
         record_progress(session, job_id, report, file.tell())
+    written.written(_counts(report), file=filename)
     end_job(session, job_id, DONE)
     session.commit()
+
+
+def _counts(report: UploadReport) -> dict[str, int]:
+    return {"inserted": report.inserted, "duplicated": report.duplicated, "invalid": report.invalid}
 
 
 def _beat(app: Flask, job_id: int, stop: threading.Event) -> None:

@@ -215,8 +215,8 @@ def test_each_writing_verb_replays_its_first_answer(client, shop, session, verb,
 def test_attach_without_a_key_runs_only_the_statements_of_a_draw(
     app, client, shop, engine, monkeypatch
 ):
-    """The token, the profile, the take and the attachment (on PostgreSQL one statement
-    that does all four, attach_pg.py): nothing about keys."""
+    """The token, the profile, the take, the attachment and its event in the history (on
+    PostgreSQL one statement that does all five, attach_pg.py): nothing about keys."""
     app.config["PROMO_IDEMPOTENCY_PRUNE_EVERY"] = 0
     # The token's first call of the minute also writes when it was used (token_use.py).
     attach(client, shop, email="nobody@example.com")
@@ -241,6 +241,7 @@ def test_attach_without_a_key_runs_only_the_statements_of_a_draw(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert status == 200
-    assert len(without) == (1 if engine.dialect.name == "postgresql" else 4)
+    assert len(without) == (1 if engine.dialect.name == "postgresql" else 5)
     assert not any("promo_idempotency_key" in statement for statement in without)
-    assert len(keyed) == 6  # and the key's claim and its answer
+    assert sum("promo_event" in statement for statement in without) == 1
+    assert len(keyed) == 7  # and the key's claim and its answer
