@@ -9,14 +9,14 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, true
+from sqlalchemy import delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from promo_app.code_actions import Selection, highest_id, run_action
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.inventory import delete_database
-from promo_app.models import Database, LoyaltyProgram, ProgramCount, PromoCode
+from promo_app.models import Attachment, Database, LoyaltyProgram, Profile, ProgramCount, PromoCode
 from promo_app.page.queries import STATUSES, program_summaries, status_condition
 from promo_app.profiles import add_profile
 from promo_app.times import utcnow
@@ -160,6 +160,19 @@ def test_a_deleted_program_id_given_again_starts_from_nothing(session, shop, run
     import_codes(session, program, [ImportLine(1, "AGAIN-1")])
     session.commit()
     assert assert_honest(session)[program.id]["free"] == 1
+
+
+def test_a_universal_code_attached_and_detached_many_at_once(session, shop):
+    # One statement: PostgreSQL's row triggers would each see the statement's other rows.
+    profiles = session.scalars(select(Profile.id).where(Profile.db_id == shop.db_id)).all()
+    code = session.scalar(select(PromoCode.id).where(PromoCode.code == "SUMMER"))
+    rows = [{"code_id": code, "profile_pk": pk, "personal": False} for pk in profiles]
+    session.execute(insert(Attachment).values(rows))
+    session.commit()
+    assert assert_honest(session)[shop.universal_id]["attached"] == 1
+    session.execute(delete(Attachment).where(Attachment.code_id == code))
+    session.commit()
+    assert assert_honest(session)[shop.universal_id]["free"] == 1
 
 
 def test_codes_expired_earlier_today_yesterday_or_later(session, shop):

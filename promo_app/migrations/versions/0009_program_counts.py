@@ -12,7 +12,9 @@ program update different rows instead of queueing behind one; inserts are counte
 statement (a transition table), so an import batch adds one row per day of expiry. The
 universal code's "given out" depends on its attachments: its first attachment and its last
 detachment take the code's row lock, so that two concurrent changes cannot both see
-"first" or "last" (see `ATTACHMENT_FUNCTION`). SQLite has one writer at a time.
+"first" or "last" (see `ATTACHED_FUNCTION`); those triggers run once per statement, as a
+row trigger there would see the statement's other rows. SQLite has one writer at a time
+and fires a row trigger right after its row.
 
 The upgrade fills the rows from the codes already there. The SQL is written out here (not
 imported from promo_app) so that later changes cannot change what this revision does.
@@ -158,27 +160,41 @@ def plpgsql(name: str, body: str) -> str:
     )
 
 
-ATTACHMENT_FUNCTION = f"""
-IF TG_OP = 'INSERT' THEN
+# Once per statement: PostgreSQL fires a row trigger after the whole statement, when every
+# row of a multi-row INSERT sees the others; a statement's transition table tells them apart.
+ATTACHED_FUNCTION = f"""
+DECLARE
+    code_pk integer;
+BEGIN
+FOR code_pk IN SELECT DISTINCT code_id FROM added WHERE NOT personal ORDER BY code_id LOOP
     -- A detach of this code waits for us (FOR UPDATE against FOR KEY SHARE), and we for it.
-    PERFORM 1 FROM promo_code WHERE id = NEW.code_id FOR KEY SHARE;
+    PERFORM 1 FROM promo_code WHERE id = code_pk FOR KEY SHARE;
     -- Most attachments of a universal code are not its first: they change no count and
     -- take no lock that would queue them behind each other.
-    IF {other_attachment("NEW")} THEN RETURN NULL; END IF;
+    CONTINUE WHEN EXISTS (SELECT 1 FROM promo_attachment AS other WHERE other.code_id = code_pk
+                          AND other.id NOT IN (SELECT id FROM added));
     -- Perhaps the first: one at a time per code, then look again (a fresh snapshot).
-    PERFORM 1 FROM promo_code WHERE id = NEW.code_id FOR NO KEY UPDATE;
-    IF {other_attachment("NEW")} THEN RETURN NULL; END IF;
-    {universal_flip("postgresql", "NEW.code_id", 1)};
-ELSE
-    -- Waits for every transaction attaching this code, so that none is missed below.
-    PERFORM 1 FROM promo_code WHERE id = OLD.code_id FOR UPDATE;
-    -- The code itself is being deleted: its own trigger counted it.
-    IF NOT FOUND THEN RETURN NULL; END IF;
-    IF {other_attachment("OLD")} THEN RETURN NULL; END IF;
-    {universal_flip("postgresql", "OLD.code_id", -1)};
-END IF;
+    PERFORM 1 FROM promo_code WHERE id = code_pk FOR NO KEY UPDATE;
+    CONTINUE WHEN EXISTS (SELECT 1 FROM promo_attachment AS other WHERE other.code_id = code_pk
+                          AND other.id NOT IN (SELECT id FROM added));
+    {universal_flip("postgresql", "code_pk", 1)};
+END LOOP;
 RETURN NULL;
-"""
+END"""
+DETACHED_FUNCTION = f"""
+DECLARE
+    code_pk integer;
+BEGIN
+FOR code_pk IN SELECT DISTINCT code_id FROM removed WHERE NOT personal ORDER BY code_id LOOP
+    -- Waits for every transaction attaching this code, so that none is missed below.
+    PERFORM 1 FROM promo_code WHERE id = code_pk FOR UPDATE;
+    -- The code itself is being deleted: its own trigger counted it.
+    CONTINUE WHEN NOT FOUND;
+    CONTINUE WHEN EXISTS (SELECT 1 FROM promo_attachment WHERE code_id = code_pk);
+    {universal_flip("postgresql", "code_pk", -1)};
+END LOOP;
+RETURN NULL;
+END"""
 
 
 def postgresql_statements() -> list[str]:
@@ -197,7 +213,10 @@ def postgresql_statements() -> list[str]:
             f"    RETURN NULL;\nEND IF;\n"
             f"{add(pg, delta(pg, 'OLD', -1))};\nRETURN OLD;",
         ),
-        plpgsql("promo_count_attachment", ATTACHMENT_FUNCTION),
+        f"CREATE FUNCTION promo_count_attached() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$${ATTACHED_FUNCTION}$$",
+        f"CREATE FUNCTION promo_count_detached() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$${DETACHED_FUNCTION}$$",
         plpgsql(
             "promo_forget_program_counts",
             f"DELETE FROM {TABLE} WHERE loyalty_id = "
@@ -212,9 +231,11 @@ def postgresql_statements() -> list[str]:
         "CREATE TRIGGER promo_code_counted_delete BEFORE DELETE ON promo_code "
         "FOR EACH ROW EXECUTE FUNCTION promo_count_changed_code()",
         "CREATE TRIGGER promo_attachment_counted_insert AFTER INSERT ON promo_attachment "
-        "FOR EACH ROW WHEN (NOT NEW.personal) EXECUTE FUNCTION promo_count_attachment()",
+        "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
+        "EXECUTE FUNCTION promo_count_attached()",
         "CREATE TRIGGER promo_attachment_counted_delete AFTER DELETE ON promo_attachment "
-        "FOR EACH ROW WHEN (NOT OLD.personal) EXECUTE FUNCTION promo_count_attachment()",
+        "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT "
+        "EXECUTE FUNCTION promo_count_detached()",
         *program_statements(),
     ]
 
@@ -227,7 +248,8 @@ TRIGGERS = {
 FUNCTIONS = (
     "promo_count_inserted_codes",
     "promo_count_changed_code",
-    "promo_count_attachment",
+    "promo_count_attached",
+    "promo_count_detached",
     "promo_forget_program_counts",
 )
 
