@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from run import (
@@ -202,10 +202,9 @@ def sqlite_database(name: str) -> Iterator[str]:
 
 
 def warm(port: int, body: str) -> None:
-    try:
+    # A worker still loading may time out: the warm-up round of wrk follows.
+    with suppress(OSError):
         post(port, body)
-    except OSError:  # a worker still loading; the warm-up round of wrk follows
-        pass
 
 
 TRIGGERS = (
