@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import sys
 import threading
 import time
@@ -21,15 +22,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 
-from run import (
+from run import (  # also puts the checkout on the path, for promo_app
     Row,
+    codes_file,
     count_codes,
     gunicorn,
+    import_command,
     make_shop,
     post,
+    run_measured,
     sqlite_url,
     wrk,
-)  # also puts ROOT on the path
+)
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from promo_app import create_app
@@ -218,19 +222,8 @@ TRIGGERS = (
 
 def attach_rows(args: argparse.Namespace) -> list[Row]:
     """Attach req/s on PostgreSQL, several workers, with the counting triggers and without."""
-    with (
-        postgres_database("attach_counted") as counted_url,
-        postgres_database("attach_bare") as bare_url,
-    ):
-        shops = {
-            "counted": make_shop(counted_url, args.pool),
-            "bare": make_shop(bare_url, args.pool),
-        }
-        engine = create_engine(bare_url)
-        with engine.begin() as connection:
-            for trigger, table in TRIGGERS:
-                connection.execute(text(f"DROP TRIGGER {trigger} ON {table}"))
-        engine.dispose()
+    with shops_with_and_without_triggers("postgresql", args.pool) as shops:
+        counted_url, bare_url = shops["counted"].url, shops["bare"].url
         totals = {name: [0, 0.0] for name in shops}
         with (
             gunicorn("wsgi:app", {"DATABASE_URL": counted_url}, workers=args.workers) as counted,
@@ -285,6 +278,47 @@ def attach_rows(args: argparse.Namespace) -> list[Row]:
     ]
 
 
+@contextmanager
+def shops_with_and_without_triggers(backend: str, pool: int) -> Iterator[dict]:
+    """Two shops alike, one without the counting triggers."""
+    url_of = sqlite_database if backend == "sqlite" else postgres_database
+    with url_of("counted") as counted_url, url_of("bare") as bare_url:
+        shops = {"counted": make_shop(counted_url, pool), "bare": make_shop(bare_url, pool)}
+        engine = create_engine(bare_url)
+        with engine.begin() as connection:
+            for trigger, table in TRIGGERS:
+                on = f" ON {table}" if backend == "postgresql" else ""
+                connection.execute(text(f"DROP TRIGGER {trigger}{on}"))
+        engine.dispose()
+        yield shops
+
+
+def import_rows(args: argparse.Namespace) -> list[Row]:
+    """`promo import-codes` of --import-codes codes with the counting triggers and without."""
+    path = codes_file(args.import_codes)
+    rows = []
+    for backend in args.backends:
+        times: dict[str, list[float]] = {"counted": [], "bare": []}
+        for _ in range(args.import_runs):
+            with shops_with_and_without_triggers(backend, 0) as shops:
+                for name, shop in shops.items():
+                    command = import_command(shop, path)
+                    times[name].append(run_measured(command, {"DATABASE_URL": shop.url})[0])
+        counted, bare = (statistics.median(times[name]) for name in ("counted", "bare"))
+        rows.append(
+            Row(
+                f"import {args.import_codes:,} codes (promo import-codes), with the counting "
+                f"triggers vs without, {backend}",
+                f"{args.import_codes / counted:,.0f} rows/s ({counted:.1f} s)",
+                f"{args.import_codes / bare:,.0f} rows/s ({bare:.1f} s)",
+                bare / counted,
+                "none",
+                f"median of {args.import_runs}; the cost of counting each inserted code",
+            )
+        )
+    return rows
+
+
 def run_counts(args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
     if "page" in args.parts:
@@ -293,6 +327,8 @@ def run_counts(args: argparse.Namespace) -> list[Row]:
             rows += page_rows(backend, url_of, args.codes, args.small, args.times)
     if "attach" in args.parts:
         rows += attach_rows(args)
+    if "import" in args.parts:
+        rows += import_rows(args)
     return rows
 
 
@@ -300,7 +336,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small", type=int, default=1_000, help="the small program's codes")
     parser.add_argument("--times", type=int, default=7, help="page loads per screen and size")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--parts", nargs="+", default=["page", "attach"])
+    parser.add_argument("--parts", nargs="+", default=["page", "attach", "import"])
+    parser.add_argument("--import-codes", type=int, default=200_000, help="codes (import)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (attach)")
 
 
@@ -311,6 +348,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--import-runs", type=int, default=3)
     add_options(parser)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
