@@ -165,7 +165,10 @@ def page_rows(backend: str, url_of, codes: int, small: int, times: int) -> list[
             app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
             started = time.perf_counter()
             loyalty_id = fill(app, size)
-            print(f"  {backend}: {size:,} codes written in {time.perf_counter() - started:.0f} s")
+            print(
+                f"  {backend}: {size:,} codes written in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
             sites[size] = (app, signed_in(app), loyalty_id)
         timings: dict[tuple[int, str], float] = {}
         for _ in range(times):  # alternating, so that a busy moment hits both sizes
@@ -245,7 +248,9 @@ def attach_rows(args: argparse.Namespace) -> list[Row]:
             for _ in range(args.rounds):
                 for name, port in ports.items():
                     result = wrk(port, shops[name].attach_body(), args.seconds, args.connections)
-                    print(f"  {name}: {result['rps']:.0f} req/s {result['socket_errors']}")
+                    print(
+                        f"  {name}: {result['rps']:.0f} req/s {result['socket_errors']}", flush=True
+                    )
                     assert result["non_2xx"] == 0, result
                     totals[name][0] += result["requests"]
                     totals[name][1] += args.seconds
@@ -351,7 +356,7 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=3)
     add_options(parser)
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()}")
+    print(f"load average before: {os.getloadavg()}", flush=True)
     for row in run_counts(args):
         print(
             f"{row.what}\n    {row.measured} vs {row.baseline}: ratio {row.ratio:.2f} "
