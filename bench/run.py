@@ -6,6 +6,7 @@ that a noisy machine moves both and the ratio keeps its meaning. Usage:
     .venv/bin/python bench/run.py            # everything, 1,000,000-code sizes
     .venv/bin/python bench/run.py --quick    # smaller sizes, for a try-out
     .venv/bin/python bench/run.py --only throughput latency
+    .venv/bin/python bench/run.py --only counts --codes 10000000   # the counts at 10^7
 
 Scratch databases and files go to bench/out/ (ignored by git), results to
 bench/out/results.json as well as the screen.
@@ -51,7 +52,7 @@ from promo_app.tokens import create_token  # noqa: E402
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 ATTACH_PATH = "/api/v1.1/promocodes/attach"
-ROWS = ("throughput", "latency", "import", "busy", "page")
+ROWS = ("throughput", "latency", "import", "busy", "page", "counts")
 SERVERS: dict[int, subprocess.Popen] = {}  # port -> master process of each running gunicorn
 
 
@@ -640,6 +641,14 @@ def bench_page(args: argparse.Namespace) -> list[Row]:
     return [page_row(args, "paging")]
 
 
+def bench_counts(args: argparse.Namespace) -> list[Row]:
+    """The overview and a program's page at --codes codes vs 1,000 (SQLite, PostgreSQL), and
+    attach req/s on PostgreSQL with and without the counting triggers (bench/counts.py)."""
+    import counts  # bench/counts.py, which imports this module
+
+    return counts.run_counts(args)
+
+
 def page_row(args: argparse.Namespace, which: str) -> Row:
     """Run bench/page.py in its own process (it measures its own peak memory)."""
     what = {
@@ -670,6 +679,7 @@ BENCHMARKS = {
     "import": bench_import,
     "busy": bench_busy,
     "page": bench_page,
+    "counts": bench_counts,
 }
 
 
@@ -726,6 +736,9 @@ def main() -> None:
     parser.add_argument(
         "--latency-rounds", type=int, default=150, help="rounds of 20 calls for the latency rows"
     )
+    import counts  # bench/counts.py: its own options
+
+    counts.add_options(parser)
     args = parser.parse_args()
     if args.quick:
         args.codes, args.pool, args.seconds, args.rounds = 100_000, 20_000, 2, 2

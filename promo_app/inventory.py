@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from . import events
 from .codes import get_program
+from .counts import Counts, count_programs
 from .db.binding import promo_connection
 from .errors import InvalidInput
 from .models import (
@@ -56,49 +57,25 @@ def list_databases(session: Session) -> list[dict[str, Any]]:
 
 
 def program_counts(session: Session) -> list[dict[str, Any]]:
-    """Every program with its codes: all, free (personal, unattached, unexpired), attached."""
-    now = utcnow()
-    free = PromoCode.free.is_(True) & (
-        PromoCode.expire_date.is_(None) | (PromoCode.expire_date > now)
-    )
-    codes = (
-        select(
-            PromoCode.loyalty_id,
-            func.count().label("codes"),
-            func.sum(case((free, 1), else_=0)).label("free"),
+    """Every program with its codes: all, free (never given out, unexpired, not voided), and
+    given out (attached or activated); read from the kept counts (counts.py)."""
+    programs = session.scalars(select(LoyaltyProgram).order_by(LoyaltyProgram.id)).all()
+    counted = count_programs(session, utcnow())
+    listed = []
+    for program in programs:
+        counts = counted.get(program.id, Counts())
+        listed.append(
+            {
+                "loyalty_id": program.id,
+                "name": program.name,
+                "kind": "universal" if program.universal else "personal",
+                "codes": counts.total,
+                "free": counts.free,
+                "attached": counts.given_out,
+                "created": rfc3339(program.created),
+            }
         )
-        .group_by(PromoCode.loyalty_id)
-        .subquery()
-    )
-    attachments = (
-        select(PromoCode.loyalty_id, func.count().label("attached"))
-        .join(Attachment, Attachment.code_id == PromoCode.id)
-        .group_by(PromoCode.loyalty_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            LoyaltyProgram,
-            func.coalesce(codes.c.codes, 0),
-            func.coalesce(codes.c.free, 0),
-            func.coalesce(attachments.c.attached, 0),
-        )
-        .outerjoin(codes, codes.c.loyalty_id == LoyaltyProgram.id)
-        .outerjoin(attachments, attachments.c.loyalty_id == LoyaltyProgram.id)
-        .order_by(LoyaltyProgram.id)
-    )
-    return [
-        {
-            "loyalty_id": program.id,
-            "name": program.name,
-            "kind": "universal" if program.universal else "personal",
-            "codes": int(all_codes),
-            "free": int(free_codes),
-            "attached": int(attached),
-            "created": rfc3339(program.created),
-        }
-        for program, all_codes, free_codes, attached in rows
-    ]
+    return listed
 
 
 def list_tokens(session: Session) -> list[dict[str, Any]]:

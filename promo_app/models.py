@@ -164,6 +164,14 @@ class PromoCode(PromoModel):
         ),
         # The page lists a program's codes newest first, paged by id (keyset, no OFFSET).
         Index("ix_promo_code_program", "loyalty_id", "id"),
+        # The codes of a program by expiry: the few that expired earlier today (counts.py).
+        Index(
+            "ix_promo_code_expiry",
+            "loyalty_id",
+            "expire_date",
+            sqlite_where=text("expire_date IS NOT NULL"),
+            postgresql_where=text("expire_date IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -223,6 +231,28 @@ class Attachment(PromoModel):
 
     code: Mapped[PromoCode] = relationship()
     profile: Mapped[Profile] = relationship()
+
+
+class ProgramCount(PromoModel):
+    """A part of a program's counts of codes by status, kept by triggers (revision 0009).
+
+    A program's counts are the sums of its rows. Rows are keyed by the day its codes expire
+    on, so that expired codes can be told from free ones at any time, and by a slot that
+    spreads concurrent writers over rows (PostgreSQL); see counts.py.
+    """
+
+    __tablename__ = "promo_program_count"
+
+    loyalty_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Days since 1970-01-01 (UTC) of the codes' expiry; NO_EXPIRY for codes that never expire.
+    expires_day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    codes: Mapped[int] = mapped_column(Integer, default=0)
+    # Neither voided, activated nor given out: free, or expired (counts.py tells them apart).
+    unused: Mapped[int] = mapped_column(Integer, default=0)
+    attached: Mapped[int] = mapped_column(Integer, default=0)
+    activated: Mapped[int] = mapped_column(Integer, default=0)
+    voided: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(PromoModel):

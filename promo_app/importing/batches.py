@@ -26,6 +26,7 @@ from .statements import (
     _EXISTING_CODES,
     _ROW,
     ALREADY_THERE,
+    ARRAY_PARAMETERS,
     REPEATED,
     _insert_exactly,
     _new_codes_insert,
@@ -235,8 +236,19 @@ class _BatchWriter:
         for item, message in problems:
             self.report.record(item, Outcome.DUPLICATED, message)
 
-    def _parameters(self, rows: list[tuple[Any, ...]]) -> list[Any]:
-        """The rows as the driver takes them: tuples in the order of _ROW, or mappings."""
+    def _parameters(self, rows: list[tuple[Any, ...]]) -> list[Any] | dict[str, Any]:
+        """The rows as the driver takes them: tuples in the order of _ROW, mappings, or one
+        mapping of arrays."""
+        if self.positional == ARRAY_PARAMETERS:
+            program, _code, _expiry, created = rows[0]
+            codes = [row[1] for row in rows]
+            expiries = [row[2] for row in rows]
+            return {
+                "program": program,
+                "codes": codes,
+                "expire_dates": expiries,
+                "created": created,
+            }
         if self.positional:
             return rows
         return [dict(zip(_ROW, row, strict=True)) for row in rows]

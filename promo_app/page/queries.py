@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..codes import prefix_condition
+from ..counts import Counts, count_programs
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..profiles.matching import codes_held_by
 from ..times import utcnow
@@ -116,38 +117,29 @@ class ProgramSummary:
 def program_summaries(
     session: Session, now: datetime | None = None, loyalty_id: int | None = None
 ) -> list[ProgramSummary]:
-    """Count the codes of every program (or of one) by status, in one aggregate query."""
+    """Return every program (or one) with its counts of codes by status (counts.py: the
+    same cost at any number of codes)."""
     now = now or utcnow()
-
-    def count(status: str):
-        return func.coalesce(func.sum(case((status_condition(status, now), 1), else_=0)), 0)
-
-    counts = select(
-        PromoCode.loyalty_id.label("loyalty_id"),
-        func.count().label("total"),
-        *(count(status).label(status) for status in STATUSES),
-    ).group_by(PromoCode.loyalty_id)
     query = select(LoyaltyProgram).order_by(LoyaltyProgram.id)
     if loyalty_id is not None:
-        counts = counts.where(PromoCode.loyalty_id == loyalty_id)
         query = query.where(LoyaltyProgram.id == loyalty_id)
-    counted = counts.subquery()
-    query = query.add_columns(counted).outerjoin(counted, counted.c.loyalty_id == LoyaltyProgram.id)
+    programs = session.scalars(query).all()
+    counted = count_programs(session, now, None if loyalty_id is None else [loyalty_id])
     summaries = []
-    for row in session.execute(query):
-        program = row[0]
+    for program in programs:
+        counts = counted.get(program.id, Counts())
         summaries.append(
             ProgramSummary(
                 id=program.id,
                 name=program.name,
                 universal=program.universal,
                 created=program.created,
-                total=row.total or 0,
-                free=row.free or 0,
-                attached=row.attached or 0,
-                activated=row.activated or 0,
-                expired=row.expired or 0,
-                voided=row.voided or 0,
+                total=counts.total,
+                free=counts.free,
+                attached=counts.attached,
+                activated=counts.activated,
+                expired=counts.expired,
+                voided=counts.voided,
                 one_per_profile=program.one_per_profile,
             )
         )

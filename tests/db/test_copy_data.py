@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from promo_app import create_app
-from promo_app.models import PromoCode, PromoModel
+from promo_app.models import ProgramCount, PromoCode, PromoModel
+from promo_app.transfer import KEPT_BY_TRIGGERS
 from tests.helpers import call
 
 
@@ -21,12 +22,15 @@ def other_url(request: pytest.FixtureRequest, database_url: str, tmp_path) -> st
     return f"sqlite:///{tmp_path / 'moved.db'}"
 
 
+COUNTED = ("codes", "unused", "attached", "activated", "voided")
+
+
 def all_rows(url: str) -> dict[str, list[tuple]]:
     """Every promo row of the database at `url`, table by table, in id order."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {
+            rows = {
                 table.name: [
                     tuple(row)
                     for row in connection.execute(
@@ -34,7 +38,14 @@ def all_rows(url: str) -> dict[str, list[tuple]]:
                     )
                 ]
                 for table in PromoModel.metadata.sorted_tables
+                if table.name not in KEPT_BY_TRIGGERS
             }
+            # The counts, whichever rows (slots) the target's triggers keep them in.
+            counts = ProgramCount.__table__
+            sums = [func.sum(counts.c[name]) for name in COUNTED]
+            query = select(counts.c.loyalty_id, *sums).group_by(counts.c.loyalty_id)
+            rows["counts"] = sorted(tuple(row) for row in connection.execute(query))
+            return rows
     finally:
         engine.dispose()
 
