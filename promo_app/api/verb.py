@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flask import current_app, request
+from flask import current_app
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
@@ -26,13 +26,14 @@ from ..access import check_access
 from ..compat import is_strict
 from ..db.binding import begin_read_only, promo_connection
 from ..errors import IncorrectRequest, PromoError, RaceLost
-from ..rate_limits import check_token, counts_token_calls
+from ..rate_limits import check_token
 from ..state import current_promo, promo_session
 from ..tokens import authenticate
 from .blueprint import bp
 from .envelope import envelope, stream_envelope
 from .idempotent import REPLAYED_HEADER, answer_keyed, call_key, with_key_param
 from .params import flatten_errors, outside_token, read_outside, read_params
+from .shortcut import shortcut_args
 
 RunsOn = Literal["connection", "session", "snapshot"]
 
@@ -222,35 +223,11 @@ def _run(
     raise AssertionError("unreachable")
 
 
-# The largest body a shortcut reads before the token is checked: an attach call's is a few
-# hundred bytes, and a caller without a valid token must not cost a long parse.
-_SHORTCUT_BODY_BYTES = 4096
-
-
-def _shortcut_args(declared: Verb) -> tuple[str, dict[str, Any]] | None:
-    """The call's token and parameters, if its shortcut may answer it: a small body, valid
-    parameters, a token, no idempotency key, no rate limit to count. Anything else is for
-    the full path, which answers it in its own order."""
-    length = request.content_length
-    if length is None or length > _SHORTCUT_BODY_BYTES or counts_token_calls(declared.name):
-        return None
-    unknown = EXCLUDE if is_strict(current_app.config) else RAISE
-    try:
-        params = read_params(read_outside())
-        args = declared.schema.load(params, unknown=unknown)
-        secret = params.get("token")
-        if not isinstance(secret, str) or not secret or call_key(args) is not None:
-            return None
-    except (PromoError, ValidationError):
-        return None
-    return secret, args
-
-
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
         engine = current_promo().engine
         if engine.dialect.name in declared.shortcut_on:
-            given = _shortcut_args(declared)
+            given = shortcut_args(declared.name, declared.schema)
             data = None if given is None else declared.shortcut(engine, *given)
             if data is not None:
                 return _respond(_body(declared, data))

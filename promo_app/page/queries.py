@@ -1,4 +1,5 @@
-"""The page's read model: programs counted by status, codes listed and exported.
+"""The page's read model: programs counted by status, codes listed and exported (the
+statuses themselves: statuses.py).
 
 Every code is in exactly one status, checked in this order:
 
@@ -22,11 +23,8 @@ from sqlalchemy import (
     Row,
     and_,
     case,
-    exists,
     false,
     func,
-    not_,
-    or_,
     select,
     true,
 )
@@ -37,53 +35,7 @@ from ..counts import Counts, count_programs
 from ..models import Attachment, LoyaltyProgram, Profile, PromoCode
 from ..profiles.matching import codes_held_by
 from ..times import utcnow
-
-STATUSES = ("free", "attached", "activated", "expired", "voided")
-
-
-# The statuses as SQL ---------------------------------------------------------------------
-
-
-def _is_attached() -> ColumnElement[bool]:
-    return or_(
-        and_(not_(PromoCode.universal), not_(PromoCode.free)),
-        and_(PromoCode.universal, exists().where(Attachment.code_id == PromoCode.id)),
-    )
-
-
-def _is_expired(now: datetime) -> ColumnElement[bool]:
-    return and_(PromoCode.expire_date.is_not(None), PromoCode.expire_date <= now)
-
-
-def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
-    """Return the WHERE condition of one status (see the module's docstring)."""
-    void = PromoCode.voided.is_not(None)
-    if status == "voided":
-        return void
-    used = PromoCode.activated.is_not(None)
-    if status == "activated":
-        return and_(not_(void), used)
-    if status == "attached":
-        return and_(not_(void), not_(used), _is_attached())
-    if status == "expired":
-        return and_(not_(void), not_(used), not_(_is_attached()), _is_expired(now))
-    if status == "free":
-        return and_(not_(void), not_(used), not_(_is_attached()), not_(_is_expired(now)))
-    raise ValueError(f"Unknown status {status!r}")
-
-
-def code_status(code: PromoCode | CodeRow | Row, attachments: int, now: datetime) -> str:
-    """Return the status of one code the way `status_condition` selects it."""
-    if code.voided is not None:
-        return "voided"
-    if code.activated is not None:
-        return "activated"
-    if (not code.universal and not code.free) or (code.universal and attachments > 0):
-        return "attached"
-    if code.expire_date is not None and code.expire_date <= now:
-        return "expired"
-    return "free"
-
+from .statuses import code_status, status_condition
 
 # Counts --------------------------------------------------------------------------------
 

@@ -1,57 +1,26 @@
-"""Tables of the promo code service.
-
-The models use their own declarative base whose metadata carries the bind key
-``promo``, so the host's Flask-SQLAlchemy session routes them to the promo engine
-while the host's own models keep using the host's engine untouched.
-"""
+"""A shop's tables: databases of profiles, loyalty programs, their codes and attachments, and
+the counters the triggers keep."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
-    Text,
     UniqueConstraint,
     false,
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .times import utcnow
-
-BIND_KEY = "promo"
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def new_session_nonce() -> str:
-    """Return a fresh session nonce of an admin: every page session carries it."""
-    return secrets.token_urlsafe(24)
-
-
-def new_profile_id() -> str:
-    """Return a fresh public profile id: 24 lowercase hex characters."""
-    return secrets.token_hex(12)
-
-
-class PromoModel(DeclarativeBase):
-    metadata = MetaData(info={"bind_key": BIND_KEY}, naming_convention=NAMING_CONVENTION)
+from ..times import utcnow
+from .base import PromoModel, new_profile_id
 
 
 class Database(PromoModel):
@@ -253,157 +222,3 @@ class ProgramCount(PromoModel):
     attached: Mapped[int] = mapped_column(Integer, default=0)
     activated: Mapped[int] = mapped_column(Integer, default=0)
     voided: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class ApiToken(PromoModel):
-    """An API token, stored only as its SHA-256 hash."""
-
-    __tablename__ = "promo_api_token"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    revoked: Mapped[datetime | None] = mapped_column(DateTime)
-    # A read-only token may call get and export_all only.
-    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Written at most once a minute per token and process (token_use.py): "about when".
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    scopes: Mapped[list[TokenScope]] = relationship(cascade="all, delete-orphan")
-    program_scopes: Mapped[list[TokenProgramScope]] = relationship(cascade="all, delete-orphan")
-
-
-class TokenScope(PromoModel):
-    """A database a limited token may use; a token with none may use every database."""
-
-    __tablename__ = "promo_api_token_scope"
-
-    token_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_api_token.id", ondelete="CASCADE"), primary_key=True
-    )
-    db_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_database.id", ondelete="CASCADE"), primary_key=True
-    )
-
-
-class TokenProgramScope(PromoModel):
-    """A loyalty program a token limited to programs may use; with none, every program
-    (that its databases allow)."""
-
-    __tablename__ = "promo_api_token_program"
-
-    token_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_api_token.id", ondelete="CASCADE"), primary_key=True
-    )
-    loyalty_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE"), primary_key=True
-    )
-
-
-class AdminUser(PromoModel):
-    """Someone who may sign in to the page of the standalone app; the password is hashed."""
-
-    __tablename__ = "promo_admin_user"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Carried by every page session of this admin; a new one (sign-out, a new password) ends
-    # them all, on every server. None until the admin first signs in (rows made before it).
-    session_nonce: Mapped[str | None] = mapped_column(String(64), default=new_session_nonce)
-
-
-class IdempotencyKey(PromoModel):
-    """The first answer of a writing call made with an Idempotency-Key, per token."""
-
-    __tablename__ = "promo_idempotency_key"
-    __table_args__ = (
-        UniqueConstraint("token_id", "key"),
-        Index("ix_promo_idempotency_key_created", "created"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token_id: Mapped[int] = mapped_column(ForeignKey("promo_api_token.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(255))
-    # SHA-256 of the verb and its parameters: the same key with others is refused.
-    request_hash: Mapped[str] = mapped_column(String(64))
-    # The answer's envelope as JSON; null only inside the transaction that claimed the key.
-    answer: Mapped[str | None] = mapped_column(Text)
-    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class WebhookState(PromoModel):
-    """The pool state last reported for a program by the alert webhook: "low" or "empty"
-    (no row, or "ok": nothing to report). Shared by every worker and kept across restarts,
-    so that one crossing sends one event (promo_app/webhook)."""
-
-    __tablename__ = "promo_webhook_state"
-
-    loyalty_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE"), primary_key=True
-    )
-    state: Mapped[str] = mapped_column(String(16))
-    changed: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class UploadJob(PromoModel):
-    """A file of codes uploaded through the page, imported by a thread of the server."""
-
-    __tablename__ = "promo_upload_job"
-    __table_args__ = (Index("ix_promo_upload_job_loyalty_id_id", "loyalty_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    loyalty_id: Mapped[int] = mapped_column(
-        ForeignKey("promo_loyalty_program.id", ondelete="CASCADE")
-    )
-    filename: Mapped[str] = mapped_column(String(255))
-    # Who uploaded it; None when the host's own login let the visitor in.
-    admin_name: Mapped[str | None] = mapped_column(String(255))
-    # queued, running, done, failed; interrupted once seen with a stale heartbeat.
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    file_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The counts of the batches committed so far: they match the codes in the program.
-    inserted: Mapped[int] = mapped_column(BigInteger, default=0)
-    duplicated: Mapped[int] = mapped_column(BigInteger, default=0)
-    invalid: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The first problem lines, as JSON [[line, code, outcome, why], ...].
-    problems: Mapped[str] = mapped_column(Text, default="[]")
-    # Why reading stopped early (a malformed CSV), or why the job failed.
-    message: Mapped[str | None] = mapped_column(Text)
-    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started: Mapped[datetime | None] = mapped_column(DateTime)
-    finished: Mapped[datetime | None] = mapped_column(DateTime)
-    # Written every few seconds by the server process that runs the job.
-    heartbeat: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class Event(PromoModel):
-    """One change, as it happened: append-only, written in the transaction of the change.
-
-    It names its program, code and profile by value (no foreign keys), so that it outlives
-    them: a deleted program's history stays readable.
-    """
-
-    __tablename__ = "promo_event"
-    __table_args__ = (
-        # A program's recent events, and a code's history on the page.
-        Index("ix_promo_event_program", "loyalty_id", "id"),
-        Index("ix_promo_event_code", "loyalty_id", "code"),
-        # No index on `at`: pruning reads the oldest ids (events.prune), one index fewer
-        # for every attach to write.
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
-    # Who did it: the token's name, the admin's name, "page" (a host's own sign-in) or "cli".
-    actor: Mapped[str] = mapped_column(String(255))
-    db_id: Mapped[int | None] = mapped_column(Integer)
-    loyalty_id: Mapped[int | None] = mapped_column(Integer)
-    code: Mapped[str | None] = mapped_column(String(255))
-    profile_id: Mapped[str | None] = mapped_column(String(24))
-    # What else it says, as JSON: counts of a bulk change, the old and new expiry.
-    detail: Mapped[str | None] = mapped_column(Text)
