@@ -39,7 +39,8 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from promo_app import create_app
 from promo_app.counts import EPOCH, day_of
 from promo_app.models import LoyaltyProgram, PromoCode
-from promo_app.page.queries import STATUSES, program_summaries, status_condition
+from promo_app.page.queries import program_summaries
+from promo_app.page.statuses import STATUSES, status_condition
 from promo_app.times import utcnow
 
 POSTGRES = os.environ.get(

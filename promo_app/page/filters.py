@@ -9,9 +9,7 @@ from flask import (
 from ..times import rfc3339
 from .blueprint import bp
 from .forms import SignOutForm
-from .queries import (
-    STATUSES,
-)
+from .statuses import STATUSES
 
 
 @bp.context_processor

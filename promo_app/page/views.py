@@ -38,12 +38,8 @@ from .blueprint import bp
 from .errors import render_error
 from .export import EXPORT_COLUMNS, iter_codes
 from .forms import ProgramForm, SignInForm, SignOutForm
-from .queries import (
-    STATUSES,
-    CodeFilter,
-    list_codes,
-    program_summaries,
-)
+from .queries import CodeFilter, list_codes, program_summaries
+from .statuses import STATUSES
 
 CSRF_MESSAGE = (
     "The form was too old or did not come from this page, so nothing was done. "

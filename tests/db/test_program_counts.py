@@ -17,7 +17,8 @@ from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.inventory import delete_database
 from promo_app.models import Attachment, Database, LoyaltyProgram, Profile, ProgramCount, PromoCode
-from promo_app.page.queries import STATUSES, program_summaries, status_condition
+from promo_app.page.queries import program_summaries
+from promo_app.page.statuses import STATUSES, status_condition
 from promo_app.profiles import add_profile
 from promo_app.times import utcnow
 
