@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare import workers_cpu_seconds
+from compare import make_shop_in, workers_cpu_seconds
 from run import OUT, ROOT, gunicorn, make_shop, sqlite_url, wrk
 
 # name: (server settings, wrk script, wrk environment); the baseline's comes from --baseline.
@@ -59,8 +59,11 @@ def main() -> None:
         checkouts["baseline"] = args.baseline.resolve()
         targets |= BASELINE_TARGETS
     OUT.mkdir(parents=True, exist_ok=True)
+    # Each checkout makes its shop with its own code: the baseline serves from its own schema.
     shops = {
-        name: make_shop(sqlite_url(f"retries-{n}.db"), free_codes=args.pool)
+        name: make_shop_in(checkouts[name], sqlite_url(f"retries-{n}.db"), args.pool)
+        if checkouts[name] != ROOT
+        else make_shop(sqlite_url(f"retries-{n}.db"), free_codes=args.pool)
         for n, name in enumerate(contenders)
     }
     with ExitStack() as servers:
