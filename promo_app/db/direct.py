@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -66,25 +67,12 @@ class DirectStatement:
         values = {**plan.defaults, **params}
         for name, process in plan.processors.items():
             values[name] = process(values[name])
-        if not connection.in_transaction():
-            # Begin as SQLAlchemy's own execute would, so that the statements of a call are
-            # one transaction, committed or rolled back as the connection says.
-            connection.begin()
-        cursor = connection.connection.cursor()
-        try:
-            before = _BEFORE.get(connection.engine)
-            if before is not None:
-                before(connection, cursor, plan.sql)
+        with _cursor(connection, plan, values) as cursor:
             if plan.names is None:
                 cursor.execute(plan.sql, values)
             else:
                 cursor.execute(plan.sql, [values[name] for name in plan.names])
             return cursor.fetchall() if cursor.description else []
-        except plan.driver_error as error:
-            # As SQLAlchemy raises it: IntegrityError, OperationalError ("database is locked").
-            raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
-        finally:
-            cursor.close()
 
     def many(self, connection: Connection, names: Sequence[str], rows: Iterable[tuple]) -> None:
         """Run the statement once for each of `rows` (its values in the order of `names`),
@@ -104,18 +92,28 @@ class DirectStatement:
         else:
             order = [names.index(name) for name in plan.names]
             bound = [[row[index] for index in order] for row in rows]
-        if not connection.in_transaction():
-            connection.begin()
-        cursor = connection.connection.cursor()
-        try:
-            before = _BEFORE.get(connection.engine)
-            if before is not None:
-                before(connection, cursor, plan.sql)
+        with _cursor(connection, plan, {}) as cursor:
             cursor.executemany(plan.sql, bound)
-        except plan.driver_error as error:
-            raise DBAPIError.instance(plan.sql, {}, error, plan.driver_error) from error
-        finally:
-            cursor.close()
+
+
+@contextmanager
+def _cursor(connection: Connection, plan: Any, values: Mapping[str, Any]) -> Iterator[Any]:
+    """A driver cursor in the connection's transaction (begun as SQLAlchemy's own execute
+    would, so that the statements of a call are one transaction, committed or rolled back
+    as the connection says), after the engine's hook; closed after use. A driver error is
+    raised as SQLAlchemy raises it: IntegrityError, OperationalError ("database is locked")."""
+    if not connection.in_transaction():
+        connection.begin()
+    cursor = connection.connection.cursor()
+    try:
+        before = _BEFORE.get(connection.engine)
+        if before is not None:
+            before(connection, cursor, plan.sql)
+        yield cursor
+    except plan.driver_error as error:
+        raise DBAPIError.instance(plan.sql, values, error, plan.driver_error) from error
+    finally:
+        cursor.close()
 
 
 def _processed(

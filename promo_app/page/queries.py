@@ -1,17 +1,5 @@
-"""The page's read model: programs counted by status, codes listed and exported (the
-statuses themselves: statuses.py).
-
-Every code is in exactly one status, checked in this order:
-
-- ``voided``: the merchant voided it; it is never attached again;
-- ``activated``: it has been used (``activated`` is set);
-- ``attached``: a personal code given to a profile, or a universal code given to at least one;
-- ``expired``: never given out, and its ``expire_date`` has passed;
-- ``free``: still to be given out.
-
-So the five counts add up to the total, and ``free`` of a personal program is exactly
-what attach calls without a code can still draw.
-"""
+"""The page's read model: programs counted by status, codes listed and exported. A code's
+status, and why the five counts add up to the total: statuses.py."""
 
 from __future__ import annotations
 
