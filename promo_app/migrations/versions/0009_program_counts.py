@@ -199,18 +199,37 @@ END"""
 
 def postgresql_statements() -> list[str]:
     pg = "postgresql"
-    changed = CHANGED.format(expiry_changed="OLD.expire_date IS DISTINCT FROM NEW.expire_date")
+    changed = (
+        CHANGED.format(expiry_changed="OLD.expire_date IS DISTINCT FROM NEW.expire_date")
+        .replace("OLD.", "o.")
+        .replace("NEW.", "n.")
+    )
+    pairs = f" FROM old_codes AS o JOIN new_codes AS n ON n.id = o.id WHERE {changed}"
     inserted = delta(pg, "inserted", 1, given="(NOT inserted.universal AND NOT inserted.free)")
+    deleted = delta(pg, "d", -1, given="(NOT d.free)")
     return [
         plpgsql(
             "promo_count_inserted_codes",
             f"{add(pg, inserted + ' FROM inserted_codes AS inserted')};\nRETURN NULL;",
         ),
+        # Once per statement, from its transition tables: a row trigger would add to the same
+        # counter row once per code, and PostgreSQL keeps every version of that row until the
+        # transaction ends, so a bulk UPDATE or DELETE of n codes would cost n² (100,000
+        # codes: minutes).
         plpgsql(
-            "promo_count_changed_code",
-            f"IF TG_OP = 'UPDATE' THEN\n"
-            f"    {add(pg, delta(pg, 'OLD', -1) + ' UNION ALL ' + delta(pg, 'NEW', 1))};\n"
-            f"    RETURN NULL;\nEND IF;\n"
+            "promo_count_updated_codes",
+            f"{add(pg, delta(pg, 'o', -1) + pairs + ' UNION ALL ' + delta(pg, 'n', 1) + pairs)};"
+            "\nRETURN NULL;",
+        ),
+        plpgsql(
+            "promo_count_deleted_codes",
+            f"{add(pg, deleted + ' FROM deleted_codes AS d WHERE NOT d.universal')};\nRETURN NULL;",
+        ),
+        # A universal code, row by row (a program has few): whether it was given out depends
+        # on its attachments, which its delete removes (ON DELETE CASCADE) before a statement
+        # trigger would run.
+        plpgsql(
+            "promo_count_deleted_universal_code",
             f"{add(pg, delta(pg, 'OLD', -1))};\nRETURN OLD;",
         ),
         f"CREATE FUNCTION promo_count_attached() RETURNS trigger LANGUAGE plpgsql AS "
@@ -225,11 +244,15 @@ def postgresql_statements() -> list[str]:
         "CREATE TRIGGER promo_code_counted_insert AFTER INSERT ON promo_code "
         "REFERENCING NEW TABLE AS inserted_codes FOR EACH STATEMENT "
         "EXECUTE FUNCTION promo_count_inserted_codes()",
-        f"CREATE TRIGGER promo_code_counted_update AFTER UPDATE OF {WATCHED} ON promo_code "
-        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION promo_count_changed_code()",
+        "CREATE TRIGGER promo_code_counted_update AFTER UPDATE ON promo_code "
+        "REFERENCING OLD TABLE AS old_codes NEW TABLE AS new_codes FOR EACH STATEMENT "
+        "EXECUTE FUNCTION promo_count_updated_codes()",
+        "CREATE TRIGGER promo_code_counted_delete AFTER DELETE ON promo_code "
+        "REFERENCING OLD TABLE AS deleted_codes FOR EACH STATEMENT "
+        "EXECUTE FUNCTION promo_count_deleted_codes()",
         # Before: a code's attachments go with it (ON DELETE CASCADE) after the delete.
-        "CREATE TRIGGER promo_code_counted_delete BEFORE DELETE ON promo_code "
-        "FOR EACH ROW EXECUTE FUNCTION promo_count_changed_code()",
+        "CREATE TRIGGER promo_code_counted_delete_universal BEFORE DELETE ON promo_code "
+        "FOR EACH ROW WHEN (OLD.universal) EXECUTE FUNCTION promo_count_deleted_universal_code()",
         "CREATE TRIGGER promo_attachment_counted_insert AFTER INSERT ON promo_attachment "
         "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
         "EXECUTE FUNCTION promo_count_attached()",
@@ -245,9 +268,12 @@ TRIGGERS = {
     "promo_attachment": ("insert", "delete"),
     "promo_loyalty_program": ("insert", "delete"),
 }
+POSTGRESQL_TRIGGERS = {"promo_code": ("delete_universal",)}
 FUNCTIONS = (
     "promo_count_inserted_codes",
-    "promo_count_changed_code",
+    "promo_count_updated_codes",
+    "promo_count_deleted_codes",
+    "promo_count_deleted_universal_code",
     "promo_count_attached",
     "promo_count_detached",
     "promo_forget_program_counts",
@@ -281,10 +307,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for table, events in TRIGGERS.items():
-        for event in events:
-            name = f"{table}_counted_{event}"
-            op.execute(f"DROP TRIGGER {name} ON {table}" if postgresql else f"DROP TRIGGER {name}")
+    triggers = [(table, event) for table, events in TRIGGERS.items() for event in events]
+    if postgresql:
+        triggers += [(t, event) for t, events in POSTGRESQL_TRIGGERS.items() for event in events]
+    for table, event in triggers:
+        name = f"{table}_counted_{event}"
+        op.execute(f"DROP TRIGGER {name} ON {table}" if postgresql else f"DROP TRIGGER {name}")
     if postgresql:
         for function in FUNCTIONS:
             op.execute(f"DROP FUNCTION {function}()")
