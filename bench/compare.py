@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +43,35 @@ sys.path.insert(0, "bench")
 from run import make_shop
 print(json.dumps(dataclasses.asdict(make_shop(sys.argv[1], int(sys.argv[2])))))
 """
+
+
+def alternating_rounds(
+    ports: dict[str, int],
+    load: Callable[[str, float], dict[str, float]],
+    count: int,
+    seconds: float,
+) -> tuple[dict[str, int], dict[str, float], list[dict[str, float]]]:
+    """Load each server of `ports` for `seconds` with `load(name, seconds)` (wrk's result),
+    `count` rounds, the order reversed every other round, and print each round; return the
+    requests and the workers' CPU seconds of each server, and each round's requests/s."""
+    names = list(ports)
+    requests = dict.fromkeys(names, 0)
+    cpu = dict.fromkeys(names, 0.0)
+    rounds = []
+    for number in range(count):
+        this_round = {}
+        for name in names if number % 2 == 0 else names[::-1]:
+            before = workers_cpu_seconds(ports[name])
+            result = load(name, seconds)
+            cpu[name] += workers_cpu_seconds(ports[name]) - before
+            requests[name] += result["requests"]
+            this_round[name] = result["rps"]
+        print(
+            f"round {number + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in this_round.items()),
+            flush=True,
+        )
+        rounds.append(this_round)
+    return requests, cpu, rounds
 
 
 def make_shop_in(checkout: Path, url: str, free_codes: int) -> Shop:
@@ -151,27 +180,21 @@ def compare(args: argparse.Namespace, other_env: dict[str, str]) -> None:
         bodies["bare"] = bodies["this"]
         for name, port in contenders:
             wrk(port, bodies[name], 1, args.connections)  # warm up
-        requests = dict.fromkeys(bodies, 0)
-        cpu = dict.fromkeys(bodies, 0.0)
-        rounds = []
-        for number in range(args.rounds):
-            order = contenders if number % 2 == 0 else contenders[::-1]
-            this_round = {}
-            for name, port in order:
-                before = workers_cpu_seconds(port)
-                result = wrk(port, bodies[name], args.seconds, args.connections)
-                cpu[name] += workers_cpu_seconds(port) - before
-                requests[name] += result["requests"]
-                this_round[name] = result["rps"]
-                if result["non_2xx"]:
-                    raise SystemExit(f"{name}: {result['non_2xx']} answers were not 2xx")
-            print(
-                f"round {number + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in this_round.items())
-            )
-            if min(this_round.values()) == 0:
-                # A machine so busy that a server answered nothing in the round: no ratio.
-                print(f"round {number + 1} left out of the medians: a server answered nothing")
-                continue
+        ports = dict(contenders)
+
+        def load(name: str, seconds: float) -> dict[str, float]:
+            result = wrk(ports[name], bodies[name], seconds, args.connections)
+            if result["non_2xx"]:
+                raise SystemExit(f"{name}: {result['non_2xx']} answers were not 2xx")
+            return result
+
+        requests, cpu, every_round = alternating_rounds(ports, load, args.rounds, args.seconds)
+    rounds = []
+    for number, this_round in enumerate(every_round, 1):
+        if min(this_round.values()) == 0:
+            # A machine so busy that a server answered nothing in the round: no ratio.
+            print(f"round {number} left out of the medians: a server answered nothing")
+        else:
             rounds.append(this_round)
     if not rounds or not all(requests.values()):
         raise SystemExit("Too busy a machine: no round where every server answered.")

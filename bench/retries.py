@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare import make_shop_in, workers_cpu_seconds
+from compare import alternating_rounds, make_shop_in
 from run import OUT, ROOT, gunicorn, make_shop, sqlite_url, wrk
 
 # name: (server settings, wrk script, wrk environment); the baseline's comes from --baseline.
@@ -98,19 +98,7 @@ def main() -> None:
                 if answered == 2:
                     break
         names = list(contenders)
-        requests = dict.fromkeys(names, 0)
-        cpu = dict.fromkeys(names, 0.0)
-        rounds = []
-        for number in range(args.rounds):
-            this_round = {}
-            for name in names if number % 2 == 0 else names[::-1]:
-                before = workers_cpu_seconds(ports[name])
-                result = load(name, args.seconds)
-                cpu[name] += workers_cpu_seconds(ports[name]) - before
-                requests[name] += result["requests"]
-                this_round[name] = result["rps"]
-            rounds.append(this_round)
-            print(", ".join(f"{name} {rps:.0f}" for name, rps in this_round.items()), flush=True)
+        requests, cpu, rounds = alternating_rounds(ports, load, args.rounds, args.seconds)
     elapsed = args.rounds * args.seconds
     print(f"{'':12} {'req/s':>7} {'CPU us/request':>15}  ratio (median of rounds)  target")
     for name in names:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare import workers_cpu_seconds
+from compare import alternating_rounds
 from run import OUT, gunicorn, make_shop, sqlite_url, wrk
 
 CONTENDERS = {
@@ -58,23 +58,7 @@ def main() -> None:
         for name in CONTENDERS:
             load(name, 1)  # warm up
         names = list(CONTENDERS)
-        requests = dict.fromkeys(names, 0)
-        cpu = dict.fromkeys(names, 0.0)
-        rounds = []
-        for number in range(args.rounds):
-            this_round = {}
-            for name in names if number % 2 == 0 else names[::-1]:
-                before = workers_cpu_seconds(ports[name])
-                result = load(name, args.seconds)
-                cpu[name] += workers_cpu_seconds(ports[name]) - before
-                requests[name] += result["requests"]
-                this_round[name] = result["rps"]
-                print(
-                    f"round {number + 1} {name:13} {result['rps']:7.0f} req/s "
-                    f"{result['socket_errors']}",
-                    flush=True,
-                )
-            rounds.append(this_round)
+        requests, cpu, rounds = alternating_rounds(ports, load, args.rounds, args.seconds)
     elapsed = args.rounds * args.seconds
     print(f"{'':13} {'req/s':>7} {'ratio':>6} {'median':>7} {'CPU us/request':>15}")
     # A round in which the baseline got no answer at all (a machine too busy) has no ratio.
