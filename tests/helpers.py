@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import xmltodict
@@ -58,3 +59,13 @@ def as_xml(value: Any) -> Any:
         items = [as_xml(item) for item in value]
         return items if len(items) > 1 else items[0]
     return str(value)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Ask a server the tests started to stop; kill it if it has not within `timeout` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from tests.helpers import stop_process
+
 # What the run sets in the environment of the processes it starts (gunicorn, the CLI), as a
 # shop sets it for its app servers behind PgBouncer (docs/postgresql.md).
 SETTING = "PROMO_PGBOUNCER"
@@ -88,14 +90,14 @@ def pgbouncer(server: URL) -> Iterator[URL]:
                 )
             if _listening(process, port):
                 break
-            _stop(process)
+            stop_process(process, timeout=10)
             process = None
         if process is None:
             raise RuntimeError(f"pgbouncer did not start: {log.read_text()}")
         yield server.set(host="127.0.0.1", port=port, database=None)
     finally:
         if process is not None:
-            _stop(process)
+            stop_process(process, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -108,12 +110,3 @@ def _listening(process: subprocess.Popen, port: int) -> bool:
         except OSError:
             time.sleep(0.05)
     return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import stop_process
 from tests.live.server import ROOT, free_port
 
 SHIPPED = ROOT / "deploy" / "nginx-promo.conf"
@@ -132,9 +133,4 @@ def running(nginx: Nginx) -> Iterator[Nginx]:
             time.sleep(0.05)
         yield nginx
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

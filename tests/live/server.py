@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -71,10 +73,5 @@ def gunicorn(database_url: str, workers: int = 4, **env: str) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         output.close()
