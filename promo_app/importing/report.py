@@ -49,6 +49,10 @@ class ImportReport:
     def total(self) -> int:
         return self.inserted + self.duplicated + self.invalid
 
+    def counts(self) -> dict[str, int]:
+        """The counts by outcome, as a job's row and the history's events store them."""
+        return {"inserted": self.inserted, "duplicated": self.duplicated, "invalid": self.invalid}
+
 
 @dataclass
 class UploadReport(ImportReport):

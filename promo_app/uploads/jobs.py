@@ -67,9 +67,7 @@ def record_progress(
         update(UploadJob)
         .where(UploadJob.id == job_id)
         .values(
-            inserted=report.inserted,
-            duplicated=report.duplicated,
-            invalid=report.invalid,
+            **report.counts(),
             problems=json.dumps(
                 [(line, _shortened(code), outcome, why) for line, code, outcome, why in problems]
             ),

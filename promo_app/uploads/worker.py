@@ -98,7 +98,7 @@ def _import(
 
         def commit(_report: UploadReport) -> None:
             record_progress(session, job_id, report, file.tell())
-            written.written(_counts(report), file=filename)
+            written.written(report.counts(), file=filename)
             session.commit()
 
         try:
@@ -118,13 +118,9 @@ def _import(
             session.commit()
             return
         record_progress(session, job_id, report, file.tell())
-    written.written(_counts(report), file=filename)
+    written.written(report.counts(), file=filename)
     end_job(session, job_id, DONE)
     session.commit()
-
-
-def _counts(report: UploadReport) -> dict[str, int]:
-    return {"inserted": report.inserted, "duplicated": report.duplicated, "invalid": report.invalid}
 
 
 def _beat(app: Flask, job_id: int, stop: threading.Event) -> None:
