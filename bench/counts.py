@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 
+from page_speed import best_of
 from run import (  # also puts the checkout on the path, for promo_app
     Row,
     codes_file,
@@ -145,17 +146,6 @@ def signed_in(app):
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
     client.post("/admin/login", data={"csrf_token": token, "name": "bench", "password": PASSWORD})
     return client
-
-
-def best_of(client, path: str, times: int) -> float:
-    best = float("inf")
-    for _ in range(times):
-        started = time.perf_counter()
-        response = client.get(path)
-        response.get_data()
-        best = min(best, time.perf_counter() - started)
-        assert response.status_code == 200, (path, response.status_code)
-    return best
 
 
 def page_rows(backend: str, url_of, codes: int, small: int, times: int) -> list[Row]:
