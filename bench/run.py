@@ -285,8 +285,9 @@ def wrk(
 
 
 def bench_throughput(args: argparse.Namespace) -> list[Row]:
-    """Attach from the pool under gunicorn (2 workers) against a bare Flask view; and, for
-    scale, a minimal view that runs the same SQL on raw sqlite3 (bench/baselines/floor_app.py)."""
+    """Attach from the pool under gunicorn (2 workers) against a minimal view that runs the
+    same SQL on raw sqlite3 (bench/baselines/floor_app.py, issue 18's row), and both against
+    a bare Flask view."""
     rounds, seconds = args.rounds, args.seconds
     shop = make_shop(sqlite_url("throughput.db"), free_codes=args.pool)
     floor_shop = make_shop(sqlite_url("throughput-floor.db"), free_codes=args.pool)
@@ -319,20 +320,20 @@ def bench_throughput(args: argparse.Namespace) -> list[Row]:
         Row(
             f"attach from the pool, req/s ({server})",
             f"{rps['promo']:.0f} req/s",
-            f"{rps['bare']:.0f} req/s (bare Flask view)",
-            rps["promo"] / rps["bare"],
-            ">= 0.5",
+            f"{rps['floor']:.0f} req/s (the same SQL in a minimal view on raw sqlite3)",
+            rps["promo"] / rps["floor"],
+            ">= 0.9",
             f"{totals['promo'][0]} codes drawn, none twice (unique index), no non-2xx; "
-            f"the floor view below: {rps['floor'] / rps['bare']:.2f} of the bare view",
+            f"{rps['promo'] / rps['bare']:.2f} of the bare Flask view ({rps['bare']:.0f} req/s)",
         ),
         Row(
-            f"(scale) the same SQL in a minimal view on raw sqlite3, req/s ({server})",
+            f"(scale) the floor view: the same SQL on raw sqlite3, req/s ({server})",
             f"{rps['floor']:.0f} req/s",
             f"{rps['bare']:.0f} req/s (bare Flask view)",
             rps["floor"] / rps["bare"],
             "none",
-            f"the service reaches {rps['promo'] / rps['floor']:.2f} of this floor; "
-            "bench/baselines/floor_app.py",
+            "bench/baselines/floor_app.py: token, profile, draw, attachment and history event "
+            "in one transaction, none of the service's checks",
         ),
     ]
 

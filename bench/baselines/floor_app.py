@@ -1,6 +1,7 @@
 """A floor for the attach benchmark: a minimal Flask view that runs the same SQL as a pool
-draw (token, profile, the draw, the attachment, one transaction) straight on sqlite3,
-with none of the service's checks: no marshmallow, no XML, no error envelope, no pool.
+draw (token, profile, the draw, the attachment, its history event, one transaction) straight
+on sqlite3, with none of the service's checks: no marshmallow, no XML, no error envelope, no
+pool. The shop's counting triggers run here as in the service: they are the schema's.
 
 It shows what Flask and SQLite themselves cost on the machine: the service's throughput
 set against this floor says how much its own code adds. Not a product path.
@@ -35,6 +36,10 @@ TAKE = (
 ATTACH = (
     "INSERT INTO promo_attachment (code_id, profile_pk, personal, attached) VALUES (?, ?, 1, ?)"
 )
+EVENT = (
+    "INSERT INTO promo_event (at, kind, actor, db_id, loyalty_id, code, profile_id)"
+    " VALUES (?, 'attached', 'bench', ?, ?, ?, ?)"
+)
 
 
 def connection() -> sqlite3.Connection:
@@ -58,6 +63,7 @@ def attach() -> Response:
     try:
         [(code_id, code)] = db.execute(TAKE, (params["loyalty_id"], now)).fetchall()
         db.execute(ATTACH, (code_id, profile_pk, now))
+        db.execute(EVENT, (now, params["db_id"], params["loyalty_id"], code, profile_id))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
