@@ -78,9 +78,9 @@ class Writes:
             row = Row(
                 self._new_profile_id(),
                 None if email is UNSET else email,
-                values.keyed("email"),
+                values.email_key,
                 None if phone is UNSET else phone,
-                values.keyed("phone"),
+                values.phone_key,
                 values.fields.get(self.custom_field) if self.custom_field else None,
             )
             view.add(pk, row)
@@ -91,11 +91,11 @@ class Writes:
             if pk > 0:
                 self.changed.add(pk)
             if email is not UNSET:
-                key = values.keyed("email")
+                key = values.email_key
                 view.move("email", pk, row.email_key, key)
                 row.email, row.email_key = email, key
             if phone is not UNSET:
-                key = values.keyed("phone")
+                key = values.phone_key
                 view.move("phone", pk, row.phone_key, key)
                 row.phone, row.phone_key = phone, key
             if self.custom_field in values.fields:
@@ -114,11 +114,12 @@ class Writes:
             new = [rows[pk] for pk in self.new]
             _INSERT.many(
                 connection,
-                _NEW,
+                _NEW[:-1],
                 [
-                    (row.profile_id, db_id, row.email, row.email_key, row.phone, row.phone_key, now)
+                    (row.profile_id, db_id, row.email, row.email_key, row.phone, row.phone_key)
                     for row in new
                 ],
+                same={"created": now},
             )
         if self.changed:
             changed = [(pk, rows[pk]) for pk in sorted(self.changed)]
