@@ -74,17 +74,29 @@ class DirectStatement:
                 cursor.execute(plan.sql, [values[name] for name in plan.names])
             return cursor.fetchall() if cursor.description else []
 
-    def many(self, connection: Connection, names: Sequence[str], rows: Iterable[tuple]) -> None:
+    def many(
+        self,
+        connection: Connection,
+        names: Sequence[str],
+        rows: Iterable[tuple],
+        same: Mapping[str, Any] | None = None,
+    ) -> None:
         """Run the statement once for each of `rows` (its values in the order of `names`),
-        in one `executemany` of the driver; nothing is returned. Values that go through a
+        in one `executemany` of the driver; nothing is returned. `same` gives the values that
+        every row has (a batch's time), processed once. Values of `rows` that go through a
         bind processor (times on SQLite) must be hashable: each distinct one is processed
         once."""
         plan = self._plan(connection.dialect)
         names = tuple(names)
-        tail = tuple(name for name in plan.defaults if name not in names)
-        constants = tuple(plan.defaults[name] for name in tail)
-        names += tail
-        rows = _processed(rows, constants, names, plan.processors)
+        shared = {name: value for name, value in plan.defaults.items() if name not in names}
+        shared.update(same or {})
+        processors = plan.processors
+        constants = tuple(
+            processors[name](value) if name in processors else value
+            for name, value in shared.items()
+        )
+        rows = _processed(rows, constants, names, processors)
+        names += tuple(shared)
         if plan.names is None:
             bound: Iterable[Any] = [dict(zip(names, row, strict=True)) for row in rows]
         elif plan.names == names:
@@ -122,8 +134,8 @@ def _processed(
     names: tuple[str, ...],
     processors: Mapping[str, Callable[[Any], Any]],
 ) -> list[tuple]:
-    """Return `rows` with `constants` after each and the values of the columns that have a
-    bind processor processed (each distinct value once: a batch's rows share their times)."""
+    """Return `rows` (the values of `names`) with `constants` after each and the values of
+    the columns that have a bind processor processed (each distinct value once)."""
     columns = [(index, processors[name]) for index, name in enumerate(names) if name in processors]
     if not columns:
         return [row + constants for row in rows] if constants else list(rows)

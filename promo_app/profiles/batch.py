@@ -20,7 +20,7 @@ from ..errors import IncorrectRequest, PromoError
 from .batch_view import View, look_up
 from .batch_writes import Writes
 from .matching import ProfileKey
-from .outcomes import BatchResult, ItemOutcome
+from .outcomes import SUCCESS_TEXT, BatchResult, ItemOutcome
 from .upsert import lock_database, plan_import
 from .values import ProfileValues, key_for, read_values
 
@@ -53,7 +53,7 @@ def _import_profiles(
     declared = lock_database(connection, db_id)
     if matching == "custom" and field_name not in declared:
         raise IncorrectRequest({"field_name": ["Not a custom field of this database."]})
-    outcomes = [ItemOutcome() for _ in items]
+    outcomes: list[Any] = [None] * len(items)  # an ItemOutcome each, when known
     planned: list[tuple[int, ProfileKey, ProfileValues]] = []
     given = {} if field_name is None else {"field_name": field_name}
     for index, item in enumerate(items):
@@ -66,7 +66,7 @@ def _import_profiles(
             values = read_values(data, declared, where="")
             key = key_for(matching, named, values, declared)
         except PromoError as error:
-            _refuse(outcomes[index], error)
+            outcomes[index] = _refused(error)
             continue
         planned.append((index, key, values))
     custom_field = declared.get(field_name) if field_name is not None else None
@@ -77,9 +77,10 @@ def _import_profiles(
         try:
             plan = plan_import(view, key, values, declared)
         except PromoError as error:
-            _refuse(outcomes[index], error)
+            outcomes[index] = _refused(error)
             continue
-        outcomes[index].profile_id, outcomes[index].created = writes.apply(plan)
+        profile_id, created = writes.apply(plan)
+        outcomes[index] = ItemOutcome(0, SUCCESS_TEXT, profile_id, created)
     writes.flush(connection, db_id)
     return BatchResult(outcomes)
 
@@ -103,5 +104,5 @@ def without_cycle_collection() -> Iterator[None]:
         gc.enable()
 
 
-def _refuse(outcome: ItemOutcome, error: PromoError) -> None:
-    outcome.error, outcome.error_text, outcome.errors = error.error, error.error_text, error.errors
+def _refused(error: PromoError) -> ItemOutcome:
+    return ItemOutcome(error=error.error, error_text=error.error_text, errors=error.errors)

@@ -53,19 +53,15 @@ class View:
         if pk in self.rows:
             return
         self.rows[pk] = row
-        for mode, value in (
-            ("email", row.email_key),
-            ("phone", row.phone_key),
-            # A profile made by the batch has a profile_id no one knows yet.
-            ("profile_id", row.profile_id if pk > 0 else None),
-            ("custom", row.custom),
-        ):
-            if value is not None:
-                holders = self.index[mode]
-                if value in holders:
-                    holders[value].add(pk)
-                else:
-                    holders[value] = {pk}
+        index = self.index
+        if row.email_key is not None:
+            _hold(index["email"], row.email_key, pk)
+        if row.phone_key is not None:
+            _hold(index["phone"], row.phone_key, pk)
+        if pk > 0:  # a profile made by the batch has a profile_id no one knows yet
+            _hold(index["profile_id"], row.profile_id, pk)
+        if row.custom is not None:
+            _hold(index["custom"], row.custom, pk)
 
     def move(self, mode: str, pk: int, old: str | None, new: str | None) -> None:
         if old == new:
@@ -88,6 +84,14 @@ class View:
         if not found:
             return []
         return list(found) if len(found) == 1 else sorted(found)[:2]
+
+
+def _hold(holders: dict[str, set[int]], value: str, pk: int) -> None:
+    found = holders.get(value)
+    if found is None:
+        holders[value] = {pk}
+    else:
+        found.add(pk)
 
 
 def _in_database() -> object:
@@ -138,18 +142,18 @@ def look_up(
     email, phone = wanted["email"], wanted["phone"]
     for _index, key, values in planned:
         (custom if key.mode == "custom" else wanted[key.mode]).add(key.lookup)
-        if (value := values.keyed("email")) is not None:
-            email.add(value)
-        if (value := values.keyed("phone")) is not None:
-            phone.add(value)
+        email.add(values.email_key)
+        phone.add(values.phone_key)
+    email.discard(None)
+    phone.discard(None)
     for mode, keys in wanted.items():
-        for size, params in _chunks(sorted(keys)):
+        for size, params in _chunks(list(keys)):
             params["db_id"] = db_id
             for pk, *row in _BY[mode, size].rows(connection, params):
                 view.add(pk, Row(*row))
     if custom_field is None:
         return
-    for size, params in _chunks(sorted(custom)):
+    for size, params in _chunks(list(custom)):
         params.update(db_id=db_id, field_id=custom_field)
         for pk, *row, value in _BY_CUSTOM[size].rows(connection, params):
             known = view.rows.get(pk)

@@ -1,12 +1,18 @@
 """The writes of a batch of profile imports: gathered on its view while its items are
 planned, then made at the end with one `executemany` per statement, straight on the driver
-(`DirectStatement.many`), so that a row costs the database's work and little more."""
+(`DirectStatement.many`), so that a row costs the database's work and little more.
+
+The new profiles are given their row ids before they are inserted, so that their fields are
+written by id: on SQLite the ids after the largest (the batch holds the database's write lock
+from its first statement, `upsert.lock_database`, so no other writer takes them), as SQLite
+itself would give them; on PostgreSQL the next values of the table's sequence.
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Integer, Text, bindparam, cast, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from ..db.direct import DirectStatement
@@ -17,7 +23,7 @@ from .upsert import Plan
 from .values import UNSET
 
 _profiles, _values = Profile.__table__, ProfileFieldValue.__table__
-_NEW = ("profile_id", "db_id", "email", "email_key", "phone", "phone_key", "created")
+_NEW = ("id", "profile_id", "db_id", "email", "email_key", "phone", "phone_key", "created")
 _INSERT = DirectStatement(
     insert(_profiles).values({name: bindparam(name) for name in _NEW}).inline(),
 )
@@ -32,17 +38,16 @@ _CLEAR_FIELD = DirectStatement(
         _values.c.profile_pk == bindparam("pk"), _values.c.field_id == bindparam("field_id")
     )
 )
-# A field's value is written by its profile's profile_id: a new profile's row id is the
-# database's to give, and this needs no RETURNING (which executemany cannot give back).
 _ADD_FIELD = DirectStatement(
-    insert(_values).from_select(
-        ["profile_pk", "field_id", "value"],
-        select(
-            _profiles.c.id,
-            cast(bindparam("field_id"), Integer),
-            cast(bindparam("value"), Text),
-        ).where(_profiles.c.profile_id == bindparam("profile_id")),
+    insert(_values).values(
+        profile_pk=bindparam("pk"), field_id=bindparam("field_id"), value=bindparam("value")
     )
+)
+_LARGEST_ID = DirectStatement(select(func.coalesce(func.max(_profiles.c.id), 0)))
+_NEXT_IDS = DirectStatement(  # PostgreSQL
+    select(
+        func.nextval(func.pg_get_serial_sequence(literal(_profiles.name), literal("id")))
+    ).select_from(func.generate_series(1, bindparam("count")))
 )
 _IDS_AT_ONCE = 256  # profile_ids made from one read of random bytes
 
@@ -78,9 +83,9 @@ class Writes:
             row = Row(
                 self._new_profile_id(),
                 None if email is UNSET else email,
-                values.keyed("email"),
+                values.email_key,
                 None if phone is UNSET else phone,
-                values.keyed("phone"),
+                values.phone_key,
                 values.fields.get(self.custom_field) if self.custom_field else None,
             )
             view.add(pk, row)
@@ -91,11 +96,11 @@ class Writes:
             if pk > 0:
                 self.changed.add(pk)
             if email is not UNSET:
-                key = values.keyed("email")
+                key = values.email_key
                 view.move("email", pk, row.email_key, key)
                 row.email, row.email_key = email, key
             if phone is not UNSET:
-                key = values.keyed("phone")
+                key = values.phone_key
                 view.move("phone", pk, row.phone_key, key)
                 row.phone, row.phone_key = phone, key
             if self.custom_field in values.fields:
@@ -109,16 +114,25 @@ class Writes:
     def flush(self, connection: Connection, db_id: int) -> None:
         """Insert the new profiles, update the changed ones, then write their fields."""
         rows = self.view.rows
+        ids: dict[int, int] = {}  # of the new profiles, by their placeholders
         if self.new:
-            now = utcnow()
-            new = [rows[pk] for pk in self.new]
+            ids = dict(zip(self.new, _new_ids(connection, len(self.new)), strict=True))
             _INSERT.many(
                 connection,
-                _NEW,
+                _NEW[:-1],
                 [
-                    (row.profile_id, db_id, row.email, row.email_key, row.phone, row.phone_key, now)
-                    for row in new
+                    (
+                        ids[pk],
+                        row.profile_id,
+                        db_id,
+                        row.email,
+                        row.email_key,
+                        row.phone,
+                        row.phone_key,
+                    )
+                    for pk, row in ((pk, rows[pk]) for pk in self.new)
                 ],
+                same={"created": utcnow()},
             )
         if self.changed:
             changed = [(pk, rows[pk]) for pk in sorted(self.changed)]
@@ -131,9 +145,17 @@ class Writes:
         if cleared:
             _CLEAR_FIELD.many(connection, ("pk", "field_id"), cleared)
         added = [
-            (field_id, value, rows[pk].profile_id)
+            (ids[pk] if pk < 0 else pk, field_id, value)
             for (pk, field_id), value in self.fields.items()
             if value is not None
         ]
         if added:
-            _ADD_FIELD.many(connection, ("field_id", "value", "profile_id"), added)
+            _ADD_FIELD.many(connection, ("pk", "field_id", "value"), added)
+
+
+def _new_ids(connection: Connection, count: int) -> list[int]:
+    """Return the row ids of `count` new profiles (see the module's docstring)."""
+    if connection.dialect.name == "sqlite":
+        largest = _LARGEST_ID.rows(connection, {})[0][0]
+        return list(range(largest + 1, largest + 1 + count))
+    return [row[0] for row in _NEXT_IDS.rows(connection, {"count": count})]

@@ -30,6 +30,8 @@ def email_key(email: str) -> str:
 
 def phone_key(phone: str) -> str:
     """Return a phone number as it is compared: no spaces, dashes, dots or brackets."""
+    if phone.isascii() and phone.lstrip("+").isdigit():
+        return phone  # digits after a "+" or none: nothing to remove (the usual case, sooner)
     return _PHONE_NOISE.sub("", phone)
 
 
@@ -70,17 +72,23 @@ class ProfileKey:
     value: str
     field_name: str | None = None
 
-    def __init__(self, mode: str, value: str, field_name: str | None = None) -> None:
+    def __init__(
+        self, mode: str, value: str, field_name: str | None = None, lookup: str | None = None
+    ) -> None:
         # As the dataclass's own, without its object.__setattr__ a field (a batch makes one
         # key an item, profiles/batch.py), and `lookup` beside the fields: the value as
-        # profiles are looked up by it (an email or phone's key), made once.
-        lookup = value
-        if isinstance(value, str):
-            if mode == "email":
-                lookup = email_key(value)
-            elif mode == "phone":
-                lookup = phone_key(value)
-        self.__dict__.update(mode=mode, value=value, field_name=field_name, lookup=lookup)
+        # profiles are looked up by it (an email or phone's key), made once, or given by a
+        # caller that has made it already.
+        if lookup is None:
+            lookup = value
+            if isinstance(value, str):
+                if mode == "email":
+                    lookup = email_key(value)
+                elif mode == "phone":
+                    lookup = phone_key(value)
+        fields = self.__dict__
+        fields["mode"], fields["value"], fields["field_name"] = mode, value, field_name
+        fields["lookup"] = lookup
 
     lookup: ClassVar[str]  # set by __init__; not a field: keys compare by their fields
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
+SUCCESS_TEXT = "Successful operation"
 
-@dataclass
+
+@dataclass(slots=True)
 class ItemOutcome:
     """What became of one item: `error` 0 with its profile, or the error and its reasons."""
 
     error: int = 0
-    error_text: str = "Successful operation"
+    error_text: str = SUCCESS_TEXT
     profile_id: str = ""
     created: bool = False
     errors: dict[str, list[str]] | None = None
@@ -32,17 +36,20 @@ class ItemOutcome:
         return data
 
 
+_CREATED, _ERROR = attrgetter("created"), attrgetter("error")
+
+
 @dataclass
 class BatchResult:
-    outcomes: list[ItemOutcome]
+    outcomes: list[ItemOutcome]  # counted once, when first asked
 
-    @property
+    @cached_property
     def created(self) -> int:
-        return sum(1 for item in self.outcomes if item.created)
+        return sum(map(_CREATED, self.outcomes))
 
-    @property
+    @cached_property
     def failed(self) -> int:
-        return sum(1 for item in self.outcomes if item.error)
+        return sum(map(bool, map(_ERROR, self.outcomes)))
 
     @property
     def updated(self) -> int:

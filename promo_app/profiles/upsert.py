@@ -117,8 +117,7 @@ def plan_import(
     else:
         profile = pk = None
         values = with_identifier(values, key, declared)
-    for mode in ("email", "phone"):
-        wanted = values.keyed(mode)
+    for mode, wanted in (("email", values.email_key), ("phone", values.phone_key)):
         if wanted is None or (mode == key.mode and wanted == key.lookup):
             continue  # the look-up above answered for this one
         for holder in lookups.holders(mode, wanted):
@@ -142,7 +141,9 @@ def with_identifier(
     if key.mode == "custom":
         field_id = declared[key.field_name]
         if values.fields.get(field_id) is None:
-            return ProfileValues(values.email, values.phone, {**values.fields, field_id: key.value})
+            fields = {**values.fields, field_id: key.value}
+            keys = (values.email_key, values.phone_key)
+            return ProfileValues(values.email, values.phone, fields, keys)
     return values
 
 

@@ -29,31 +29,37 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ProfileValues:
     """The values a call sets: UNSET leaves one as it is, None clears it.
 
-    `fields` maps a custom field's id to its value.
+    `fields` maps a custom field's id to its value. `email_key` and `phone_key` are the
+    lookup keys of the email and phone it sets (None where it sets none), made once, when
+    it is made: a batch asks for them several times an item.
     """
 
-    email: str | None = UNSET
-    phone: str | None = UNSET
-    fields: dict[int, str | None] = field(default_factory=dict)
-    # The keys of the email and phone this sets, made once (a batch asks for them often).
-    email_key: str | None = field(default=UNSET, repr=False, compare=False)
-    phone_key: str | None = field(default=UNSET, repr=False, compare=False)
+    email: str | None
+    phone: str | None
+    fields: dict[int, str | None]
+    email_key: str | None = field(repr=False, compare=False)
+    phone_key: str | None = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        email: str | None = UNSET,
+        phone: str | None = UNSET,
+        fields: dict[int, str | None] | None = None,
+        keys: tuple[str | None, str | None] | None = None,  # given by a caller that made them
+    ) -> None:
+        self.email, self.phone = email, phone
+        self.fields = {} if fields is None else fields
+        if keys is None:
+            keys = (_key(email, email_key), _key(phone, phone_key))
+        self.email_key, self.phone_key = keys
 
     def keyed(self, mode: str) -> str | None:
         """Return the lookup key of the email or phone this sets, None if it sets none."""
-        if mode == "email":
-            key = self.email_key
-            if key is UNSET:
-                key = self.email_key = _key(self.email, email_key)
-        else:
-            key = self.phone_key
-            if key is UNSET:
-                key = self.phone_key = _key(self.phone, phone_key)
-        return key
+        return self.email_key if mode == "email" else self.phone_key
 
 
 def _key(value: str | None, make: Callable[[str], str]) -> str | None:
@@ -67,28 +73,42 @@ def read_values(
 
     A value of None or "" clears that field; a name not given leaves it as it is.
     """
-    values = ProfileValues()
+    email = phone = email_keyed = phone_keyed = UNSET
+    fields: dict[int, str | None] = {}
     problems: dict[str, list[str]] = {}
     for name, raw in (data or {}).items():
         try:
             if type(raw) is str and raw.isascii() and "\x00" not in raw:
-                text = None if not raw or raw.isspace() else raw  # _text's answer, sooner
+                # _text's answer, sooner; an email or phone is stripped, and blank is None.
+                if name == "email":
+                    email, email_keyed = _identifier(name, raw.strip() or None)
+                    continue
+                if name == "phone":
+                    phone, phone_keyed = _identifier(name, raw.strip() or None)
+                    continue
+                text = None if not raw or raw.isspace() else raw
             else:
                 text = _text(raw)
-            if name == "email" or name == "phone":
-                _set_identifier(values, name, text)
+            if name == "email":
+                email, email_keyed = _identifier(name, text if text is None else text.strip())
+            elif name == "phone":
+                phone, phone_keyed = _identifier(name, text if text is None else text.strip())
             elif name not in declared:
                 known = ", ".join(sorted(declared)) or "none"
                 raise ValueError(f"Not a custom field of this database (it declares {known}).")
             elif text is not None and len(text) > MAX_FIELD_VALUE:
                 raise ValueError(f"Longer than {MAX_FIELD_VALUE} characters.")
             else:
-                values.fields[declared[name]] = text
+                fields[declared[name]] = text
         except ValueError as error:
             problems[f"{where}.{name}" if where else name] = [str(error)]
     if problems:
         raise IncorrectRequest(problems)
-    return values
+    keys = (
+        None if email_keyed is UNSET else email_keyed,
+        None if phone_keyed is UNSET else phone_keyed,
+    )
+    return ProfileValues(email, phone, fields, keys)
 
 
 def _text(raw: Any) -> str | None:
@@ -108,27 +128,21 @@ def _text(raw: Any) -> str | None:
     return None if not text or text.isspace() else text
 
 
-def _set_identifier(values: ProfileValues, name: str, text: str | None) -> None:
-    """Set the email or phone `text` on `values`, with its lookup key, or refuse it."""
-    key = None
-    if text is not None:
-        text = text.strip()
-        if name == "email":
-            if len(text) > MAX_EMAIL:
-                raise ValueError(f"Longer than {MAX_EMAIL} characters.")
-            key = email_key(text)
-        elif len(text) > MAX_PHONE:
-            raise ValueError(f"Longer than {MAX_PHONE} characters.")
-        else:
-            key = phone_key(text)
-            if not key:
-                raise ValueError(
-                    "Not a phone number: nothing is left after removing spaces and signs."
-                )
+def _identifier(name: str, text: str | None) -> tuple[str | None, str | None]:
+    """Return the email or phone `text` (stripped, not blank) and its lookup key, or refuse
+    it."""
+    if text is None:
+        return None, None
     if name == "email":
-        values.email, values.email_key = text, key
-    else:
-        values.phone, values.phone_key = text, key
+        if len(text) > MAX_EMAIL:
+            raise ValueError(f"Longer than {MAX_EMAIL} characters.")
+        return text, email_key(text)
+    if len(text) > MAX_PHONE:
+        raise ValueError(f"Longer than {MAX_PHONE} characters.")
+    key = phone_key(text)
+    if not key:
+        raise ValueError("Not a phone number: nothing is left after removing spaces and signs.")
+    return text, key
 
 
 def key_for(
@@ -171,8 +185,9 @@ def key_for(
     value = given.get(mode)
     if value is None and mode in BUILT_IN:
         value = getattr(values, mode)
-        value = None if value is UNSET else value
-    if value is None:
+        if value is not UNSET and value is not None:
+            return ProfileKey(mode, value, None, values.keyed(mode))
+    if value is None or value is UNSET:
         where = mode if mode == "profile_id" else f"{mode} (or data.{mode})"
         raise IncorrectRequest({mode: [f"Required when matching is {mode!r}: give {where}."]})
     return ProfileKey(mode, value)
