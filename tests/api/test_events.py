@@ -180,12 +180,13 @@ def test_tokens_made_and_revoked_from_the_cli_are_recorded(runner, session, shop
     ]
 
 
+@pytest.mark.parametrize(
+    "app_config", [{"PROMO_EVENT_RETENTION_DAYS": 30, "PROMO_EVENT_PRUNE_EVERY": 1}]
+)
 @pytest.mark.parametrize("batch", [2, 1000])
 def test_old_events_are_pruned_by_later_writes_a_bounded_number_at_a_time(
-    app, client, session, shop, monkeypatch, batch
+    client, session, shop, monkeypatch, batch
 ):
-    app.config["PROMO_EVENT_RETENTION_DAYS"] = 30
-    app.config["PROMO_EVENT_PRUNE_EVERY"] = 1
     monkeypatch.setattr(event_kinds, "PRUNE_BATCH", batch)
     old, recent = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
     session.execute(delete(Event))  # the shop's setup: the old events come first, as in life
@@ -203,8 +204,8 @@ def test_old_events_are_pruned_by_later_writes_a_bounded_number_at_a_time(
     assert left[-1].startswith("FREE-")
 
 
-def test_events_are_kept_forever_by_default(app, client, session, shop):
-    app.config["PROMO_EVENT_PRUNE_EVERY"] = 1
+@pytest.mark.parametrize("app_config", [{"PROMO_EVENT_PRUNE_EVERY": 1}])
+def test_events_are_kept_forever_by_default(client, session, shop):
     session.add(Event(at=utcnow() - timedelta(days=3650), kind="attached", actor="x", code="OLD"))
     session.commit()
     attach(client, shop, email="alice@example.com")
