@@ -129,6 +129,7 @@ def index():
                 form.kind.data == "universal",
                 int(form.db_id.data) if form.db_id.data else None,
                 one_per_profile=form.one_per_profile.data,
+                actor=actor(),
             )
         except ProgramNameError as error:
             form.name.errors.append(str(error))

@@ -162,6 +162,26 @@ def test_profile_changes_are_recorded(client, session, shop):
     assert {e["db_id"] for e in recorded(session)} == {shop.db_id}
 
 
+def test_an_export_is_one_event_with_its_token_and_the_number_of_codes(client, session, shop):
+    status, body = call(client, "export_all", {"token": shop.token, "loyalty_id": shop.personal_id})
+    assert status == 200
+    refused = {"token": shop.token, "loyalty_id": 999_999}
+    assert call(client, "export_all", refused)[1]["error_text"] == "Loyalty program not found"
+
+    assert recorded(session) == [
+        {
+            "kind": "exported",
+            "actor": "shop",
+            "db_id": None,
+            "loyalty_id": shop.personal_id,
+            "code": None,
+            "profile_id": None,
+            "detail": {"count": len(body["data"])},
+        }
+    ]
+    assert len(body["data"]) > 0
+
+
 def test_tokens_made_and_revoked_from_the_cli_are_recorded(runner, session, shop):
     session.execute(delete(Event))
     session.commit()
