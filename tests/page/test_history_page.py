@@ -134,5 +134,5 @@ def test_a_program_made_on_the_page_shows_who_made_it_on_its_page(signed_in, ses
     assert made.status_code == 302
 
     assert shown(signed_in.get(made.location).text) == [("program created", "boss")]
-    [(kind, actor, _, detail)] = recorded(session, "program_created")
+    [(_, _, _, detail)] = recorded(session, "program_created")
     assert detail == {"name": "Winter", "universal": False, "one_per_profile": False}
