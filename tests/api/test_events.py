@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from promo_app import events as event_kinds
 from promo_app.models import Attachment, Event, PromoCode
 from promo_app.times import utcnow
+from promo_app.tokens import create_token
 from tests.api.profile_calls import profiles
 from tests.helpers import call
 
@@ -180,6 +181,16 @@ def test_an_export_is_one_event_with_its_token_and_the_number_of_codes(client, s
         }
     ]
     assert len(body["data"]) > 0
+
+
+def test_a_read_only_tokens_export_is_recorded_too(client, session, shop):
+    reader = create_token(session, "reader", read_only=True)
+    session.commit()
+    status, body = call(client, "export_all", {"token": reader, "loyalty_id": shop.universal_id})
+    assert status == 200
+    [event] = recorded(session, kind="exported")
+    assert (event["actor"], event["loyalty_id"]) == ("reader", shop.universal_id)
+    assert event["detail"] == {"count": len(body["data"])}
 
 
 def test_tokens_made_and_revoked_from_the_cli_are_recorded(runner, session, shop):
