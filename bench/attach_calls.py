@@ -6,8 +6,9 @@ of the other one with its history's event left out: what the event costs a call,
 
 Each side makes its shop with its own code (its schema and indexes) in a process of its own,
 then draws `--calls` codes a round through the test client; the sides take turns, the order
-reversed every other round. It prints microseconds per call for each round, the medians,
-and their ratios. No server, no network: the figure is the Python and SQLite work of a call.
+reversed every other round. It prints microseconds per call for each round (wall clock, and
+the process's CPU time, which a shared machine's other work moves less), the medians, and
+their ratios. No server, no network: the figure is the Python and SQLite work of a call.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ body = shop.attach_body()
 print("ready", flush=True)
 for line in sys.stdin:
     calls = int(line)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         answer = client.post(ATTACH_PATH, data=body, content_type="application/json")
-    spent = time.perf_counter() - started
+    spent, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert answer.status_code == 200 and answer.get_json()["error"] == 0, answer.data
-    print(json.dumps(spent / calls * 1e6), flush=True)
+    print(json.dumps([spent / calls * 1e6, cpu / calls * 1e6]), flush=True)
 """
 
 
@@ -72,6 +73,7 @@ def main() -> None:
         "other without event": worker(args.other.resolve(), "bare", free, True),
     }
     times: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
     names = list(sides)
     for process in sides.values():  # a warm-up round, not counted
         process.stdin.write(f"{args.calls // 10}\n")
@@ -83,18 +85,20 @@ def main() -> None:
             process = sides[name]
             process.stdin.write(f"{args.calls}\n")
             process.stdin.flush()
-            spent = json.loads(process.stdout.readline())
+            spent, used = json.loads(process.stdout.readline())
             times[name].append(spent)
-            row.append(f"{name} {spent:.1f}")
+            cpu[name].append(used)
+            row.append(f"{name} {spent:.0f} (CPU {used:.0f})")
         print(f"round {number + 1}: " + ", ".join(row) + " µs/call", flush=True)
     for process in sides.values():
         process.stdin.close()
         process.wait()
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    bare = medians["other without event"]
-    for name, median in medians.items():
-        print(f"{name}: {median:.1f} µs/call, {bare / median:.3f} of the call without an event")
-    print(f"this / other: {medians['other'] / medians['this']:.3f} (calls per second)")
+    for label, measured in (("wall clock", times), ("CPU", cpu)):
+        medians = {name: statistics.median(values) for name, values in measured.items()}
+        bare = medians["other without event"]
+        for name, median in medians.items():
+            print(f"{label}, {name}: {median:.1f} µs/call, {bare / median:.3f} of the bare call")
+        print(f"{label}, this / other: {medians['other'] / medians['this']:.3f} (calls per second)")
 
 
 if __name__ == "__main__":
