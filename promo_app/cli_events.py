@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from .cli import command
 from .db.binding import begin_read_only, promo_connection
-from .events import KINDS, EventFilter, iter_events
+from .events import KINDS
+from .history import EventFilter, iter_events
 from .state import current_promo
 from .text import spreadsheet_safe
 from .times import parse_expire_date

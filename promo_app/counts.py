@@ -86,6 +86,13 @@ def count_programs(
     return counted
 
 
+def program_size(session: Session, loyalty_id: int) -> int:
+    """The number of codes of a program, as the counters hold it in `session`'s transaction."""
+    rows = ProgramCount
+    total = session.scalar(select(func.sum(rows.codes)).where(rows.loyalty_id == loyalty_id))
+    return int(total or 0)
+
+
 def expired_today(session: Session, loyalty_id: int, now: datetime) -> int:
     """Count the unused codes of a program whose expiry passed earlier today."""
     given = or_(

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from .importing.batches import import_codes
 from .importing.report import ImportLine
-from .models import CustomField, Database, LoyaltyProgram
-from .profiles import add_profile
+from .models import Database, LoyaltyProgram
+from .profiles import add_profile, create_database
+from .programs import create_program
 from .tokens import create_token
 
 DEMO_PROFILES = [
@@ -32,10 +33,8 @@ def ensure_demo(session: Session, server: str = "http://127.0.0.1:5000") -> list
     """Create the demo shop if the database is empty; return lines that show how to use it."""
     lines = []
     if session.scalar(select(func.count()).select_from(Database)) == 0:
-        database = Database(name="Demo shop", custom_fields=[CustomField(name="card")])
-        program = LoyaltyProgram(name="Welcome 10% off", universal=False, database=database)
-        session.add_all([database, program])
-        session.flush()
+        database = create_database(session, "Demo shop", ["card"])
+        program = create_program(session, "Welcome 10% off", False, database.id)
         for profile in DEMO_PROFILES:
             add_profile(session, database, **profile)
         import_codes(

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from flask import current_app, has_app_context
-from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Delete, bindparam, delete, insert, literal_column, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from .db.binding import promo_connection
 from .db.direct import DirectStatement
 from .models import Event
 from .times import rfc3339, utcnow
@@ -46,6 +49,11 @@ TOKEN_CREATED = "token_created"
 TOKEN_REVOKED = "token_revoked"
 ADMIN_SIGNED_IN = "admin_signed_in"
 ADMIN_SIGN_IN_FAILED = "admin_sign_in_failed"
+PROGRAM_CREATED = "program_created"
+PROGRAM_RENAMED = "program_renamed"
+PROGRAM_DELETED = "program_deleted"
+DATABASE_CREATED = "database_created"
+DATABASE_DELETED = "database_deleted"
 KINDS = (
     ATTACHED,
     DETACHED,
@@ -66,6 +74,11 @@ KINDS = (
     TOKEN_REVOKED,
     ADMIN_SIGNED_IN,
     ADMIN_SIGN_IN_FAILED,
+    PROGRAM_CREATED,
+    PROGRAM_RENAMED,
+    PROGRAM_DELETED,
+    DATABASE_CREATED,
+    DATABASE_DELETED,
 )
 
 # The actor of what the command line does, and of the page where the host's own sign-in
@@ -80,9 +93,40 @@ PRUNE_BATCH = 1000
 
 _COLUMNS = ("at", "kind", "actor", "db_id", "loyalty_id", "code", "profile_id", "detail")
 _INSERT = DirectStatement(
-    insert(Event.__table__).values({name: bindparam(name) for name in _COLUMNS})
+    insert(Event.__table__).inline().values({name: bindparam(name) for name in _COLUMNS})
+)
+# The attach's event, the one written most: its kind in the statement, no detail.
+_ATTACHED_COLUMNS = ("at", "actor", "db_id", "loyalty_id", "code", "profile_id")
+_INSERT_ATTACHED = DirectStatement(
+    insert(Event.__table__)
+    .inline()
+    .values(
+        {name: bindparam(name) for name in _ATTACHED_COLUMNS}
+        | {"kind": literal_column(f"'{ATTACHED}'")}
+    )
 )
 _WRITTEN = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class _Pruning:
+    keep: timedelta
+    every: int
+
+
+# The pruning settings of each app's promo engine, read once when the app is set up.
+_PRUNING: WeakKeyDictionary[Engine, _Pruning] = WeakKeyDictionary()
+
+
+def install(engine: Engine, config: Mapping[str, Any]) -> None:
+    """Read the app's PROMO_EVENT_RETENTION_DAYS and PROMO_EVENT_PRUNE_EVERY once, for the
+    events written on `engine` (an event then looks up no setting)."""
+    days = config.get("PROMO_EVENT_RETENTION_DAYS")
+    every = config.get("PROMO_EVENT_PRUNE_EVERY", PRUNE_EVERY)
+    if days is not None and every > 0:
+        _PRUNING[engine] = _Pruning(timedelta(days=days), every)
+    else:
+        _PRUNING.pop(engine, None)
 
 
 def record(
@@ -114,17 +158,52 @@ def record(
     counted(connection)
 
 
+def record_apart(session: Session, kind: str, actor: str, **fields: Any) -> bool:
+    """Record an event of a call that only reads (an export) in a short transaction of
+    `session`'s own, committed now. False, nothing recorded, when SQLite's write lock stays
+    held past the busy timeout (a long write of another process): the reading goes on."""
+    try:
+        record(promo_connection(session), kind, actor, **fields)
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        return False
+    return True
+
+
+def record_attached(
+    connection: Connection,
+    actor: str,
+    db_id: int,
+    loyalty_id: int,
+    code: str,
+    profile_id: str,
+    at: datetime,
+) -> None:
+    """Append an attachment's event in `connection`'s transaction: record(ATTACHED, ...)
+    with the fewest parameters, for the call the shops make most."""
+    _INSERT_ATTACHED.rows(
+        connection,
+        {
+            "at": at,
+            "actor": actor[:255],
+            "db_id": db_id,
+            "loyalty_id": loyalty_id,
+            "code": code,
+            "profile_id": profile_id,
+        },
+    )
+    counted(connection)
+
+
 def counted(connection: Connection) -> None:
     """Count an event this process wrote in `connection`'s transaction (record does, and the
     PostgreSQL draw that writes its event itself, attach_pg.py); every
     PROMO_EVENT_PRUNE_EVERY-th one also prunes, in that transaction."""
     written = next(_WRITTEN)
-    if has_app_context():
-        config = current_app.config
-        days = config.get("PROMO_EVENT_RETENTION_DAYS")
-        every = config.get("PROMO_EVENT_PRUNE_EVERY", PRUNE_EVERY)
-        if days is not None and every > 0 and written % every == 0:
-            prune(connection, utcnow() - timedelta(days=days))
+    pruning = _PRUNING.get(connection.engine)
+    if pruning is not None and written % pruning.every == 0:
+        prune(connection, utcnow() - pruning.keep)
 
 
 def _json(detail: Mapping[str, Any]) -> str:
@@ -142,10 +221,14 @@ def prune(connection: Connection, cutoff: datetime) -> int:
     return how many. Ids grow with time, so the oldest are first: a pruning reads at most
     PRUNE_BATCH rows through the primary key, whatever the table's size, and needs no index
     on the time."""
+    return connection.execute(prune_statement(cutoff)).rowcount
+
+
+def prune_statement(cutoff: datetime) -> Delete:
     events = Event.__table__
     oldest = select(events.c.id, events.c.at).order_by(events.c.id).limit(PRUNE_BATCH).subquery()
     old = select(oldest.c.id).where(oldest.c.at < cutoff)
-    return connection.execute(delete(events).where(events.c.id.in_(old))).rowcount
+    return delete(events).where(events.c.id.in_(old))
 
 
 class BatchEvents:
@@ -164,77 +247,3 @@ class BatchEvents:
             connection = self.connection_of()
             record(connection, self.kind, self.actor, detail={**detail, **delta}, **self.where)
             self.done = dict(counts)
-
-
-# Reading ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events to read; None: any."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    loyalty_id: int | None = None
-    code: str | None = None
-    profile_id: str | None = None
-    kind: str | None = None
-
-
-def _conditions(where: EventFilter) -> list:
-    events = Event.__table__
-    conditions = []
-    if where.since is not None:
-        conditions.append(events.c.at >= where.since)
-    if where.until is not None:
-        conditions.append(events.c.at < where.until)
-    for name in ("loyalty_id", "code", "profile_id", "kind"):
-        value = getattr(where, name)
-        if value is not None:
-            conditions.append(events.c[name] == value)
-    return conditions
-
-
-def as_data(row: Any) -> dict[str, Any]:
-    """An event as the CLI and the page show it: plain values, the detail as a mapping."""
-    return {
-        "id": row.id,
-        "at": rfc3339(row.at),
-        "kind": row.kind,
-        "actor": row.actor,
-        "db_id": row.db_id,
-        "loyalty_id": row.loyalty_id,
-        "code": row.code,
-        "profile_id": row.profile_id,
-        "detail": json.loads(row.detail) if row.detail else {},
-    }
-
-
-def iter_events(
-    connection: Connection, where: EventFilter, batch: int = 1000
-) -> Iterator[dict[str, Any]]:
-    """Yield the events `where` selects, oldest first, read `batch` at a time by id."""
-    events = Event.__table__
-    last = 0
-    while True:
-        query = (
-            select(events)
-            .where(*_conditions(where), events.c.id > last)
-            .order_by(events.c.id)
-            .limit(batch)
-        )
-        rows = connection.execute(query).all()
-        for row in rows:
-            yield as_data(row)
-        if len(rows) < batch:
-            return
-        last = rows[-1].id
-
-
-def recent_events(
-    connection: Connection, where: EventFilter, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The last `limit` events `where` selects, newest first."""
-    events = Event.__table__
-    query = select(events).where(*_conditions(where)).order_by(events.c.id.desc()).limit(limit)
-    return [as_data(row) for row in connection.execute(query)]

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Engine
 
-from . import compat, host, host_extensions, rate_limits, webhook
+from . import compat, events, host, host_extensions, rate_limits, webhook
 from .db import sqlite_lock
 from .db.binding import database_url, ensure_promo_engine, prepare_nothing_behind_pgbouncer
 from .db.migrate import UpgradeReport, upgrade
@@ -59,6 +59,7 @@ class PromoCodes:
         prepare_nothing_behind_pgbouncer(engine, bool(app.config["PROMO_PGBOUNCER"]))
         rate_limits.install(app)
         webhook.install(app, engine)
+        events.install(engine, app.config)
         app.extensions["promo"] = self
 
         from . import cli_backup, cli_codes, cli_events, cli_fields, cli_inventory  # noqa: F401

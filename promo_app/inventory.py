@@ -116,9 +116,11 @@ def attachment_count(session: Session, loyalty_id: int) -> int:
     )
 
 
-def delete_program(session: Session, loyalty_id: int, force: bool = False) -> dict[str, int]:
+def delete_program(
+    session: Session, loyalty_id: int, force: bool = False, actor: str = events.CLI
+) -> dict[str, int]:
     """Delete a program with its codes; one whose codes were given out only with `force`
-    (their attachments go too). Return what was deleted."""
+    (their attachments go too). Return what was deleted, which its event records."""
     program = get_program(session, loyalty_id)
     attached = attachment_count(session, loyalty_id)
     if attached and not force:
@@ -133,12 +135,22 @@ def delete_program(session: Session, loyalty_id: int, force: bool = False) -> di
     code_ids = select(PromoCode.id).where(PromoCode.loyalty_id == loyalty_id)
     session.execute(delete(Attachment).where(Attachment.code_id.in_(code_ids)))
     session.execute(delete(PromoCode).where(PromoCode.loyalty_id == loyalty_id))
+    name, db_id = program.name, program.db_id
     session.delete(program)
     session.flush()
-    return {"codes": codes, "attachments": attached}
+    deleted = {"codes": codes, "attachments": attached}
+    events.record(
+        promo_connection(session),
+        events.PROGRAM_DELETED,
+        actor,
+        db_id=db_id,
+        loyalty_id=loyalty_id,
+        detail={"name": name, **deleted},
+    )
+    return deleted
 
 
-def delete_database(session: Session, db_id: int) -> dict[str, Any]:
+def delete_database(session: Session, db_id: int, actor: str = events.CLI) -> dict[str, Any]:
     """Delete a database with its profiles, their attachments and custom fields.
 
     A token limited to this database alone would be left limited to none, which means every
@@ -168,13 +180,18 @@ def delete_database(session: Session, db_id: int) -> dict[str, Any]:
     session.execute(delete(ProfileFieldValue).where(ProfileFieldValue.profile_pk.in_(profile_ids)))
     session.execute(delete(Profile).where(Profile.db_id == db_id))
     session.execute(delete(CustomField).where(CustomField.db_id == db_id))
+    name = database.name
     session.delete(database)
     session.flush()
-    return {
+    deleted = {
         "profiles": profiles,
         "attachments": attached,
         "revoked_tokens": [token.name for token in only_here],
     }
+    connection = promo_connection(session)
+    detail = {"name": name, **deleted}
+    events.record(connection, events.DATABASE_DELETED, actor, db_id=db_id, detail=detail)
+    return deleted
 
 
 def delete_admin(session: Session, name: str) -> None:
@@ -185,13 +202,24 @@ def delete_admin(session: Session, name: str) -> None:
     session.flush()
 
 
-def rename_program(session: Session, loyalty_id: int, name: str) -> LoyaltyProgram:
+def rename_program(
+    session: Session, loyalty_id: int, name: str, actor: str = events.CLI
+) -> LoyaltyProgram:
     program = get_program(session, loyalty_id)
     name = name.strip()
     if not name or len(name) > 255:
         raise ProgramNameError("A program name has 1 to 255 characters.")
-    program.name = name
+    old, program.name = program.name, name
     session.flush()
+    if old != name:
+        events.record(
+            promo_connection(session),
+            events.PROGRAM_RENAMED,
+            actor,
+            db_id=program.db_id,
+            loyalty_id=loyalty_id,
+            detail={"name": [old, name]},
+        )
     return program
 
 

@@ -73,15 +73,14 @@ def attach(
     note_drawn(connection.engine, loyalty_id)  # the alert webhook looks later, if it is set
     result = _attach(connection, db_id, loyalty_id, profile_key, code)
     if result.new:
-        events.record(
+        events.record_attached(
             connection,
-            events.ATTACHED,
             token.name,
-            db_id=db_id,
-            loyalty_id=loyalty_id,
-            code=result.code,
-            profile_id=result.profile_id,
-            at=result.attached,
+            db_id,
+            loyalty_id,
+            result.code,
+            result.profile_id,
+            result.attached,
         )
     return result
 

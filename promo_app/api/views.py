@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, url_for
 
-from .. import attach_pg, errors, verbs
+from .. import attach_pg, errors, events, verbs
 from ..compat import is_strict
+from ..counts import program_size
+from ..state import promo_session
 from .blueprint import bp
 from .generation import GENERATED_DATA, GenerateSchema
 from .openapi import build_document, ref
@@ -231,13 +233,25 @@ def detach(session, args):
     summary="List every promo code of a loyalty program",
     description="Streams every code of the program in the order of the codes, in flat memory "
     "whatever the program's size. Errors (token, program) are answered before the "
-    "stream starts, as ordinary envelopes.",
+    "stream starts, as ordinary envelopes. The history records the export (an `exported` "
+    "event with the token's name and the number of codes) as the stream starts.",
     data=list_of("ExportItem"),
     writes=False,
     errors=(errors.LoyaltyProgramNotFound,),
 )
 def export_all(session, args):
-    return verbs.export_all(session, loyalty_id=args["loyalty_id"])
+    loyalty_id = args["loyalty_id"]
+    items = verbs.export_all(session, loyalty_id=loyalty_id)
+    # Recorded as the stream starts, so that an export the client or the server cuts short is
+    # in the history too; the count is read in the export's own snapshot, so it is the
+    # number of codes the stream holds. The event has a short transaction of its own.
+    detail = {"count": program_size(session, loyalty_id)}
+    actor = args["api_token"].name
+    if not events.record_apart(
+        promo_session(), events.EXPORTED, actor, loyalty_id=loyalty_id, detail=detail
+    ):
+        current_app.logger.warning("The export of program %s was not recorded.", loyalty_id)
+    return items
 
 
 @verb(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,9 +96,24 @@ class Event(PromoModel):
 
     __tablename__ = "promo_event"
     __table_args__ = (
-        # A program's recent events, and a code's history on the page.
-        Index("ix_promo_event_program", "loyalty_id", "id"),
-        Index("ix_promo_event_code", "loyalty_id", "code"),
+        # A program's recent events, and a code's history on the page, newest first (the
+        # code's `id` for PostgreSQL: a universal code may have millions). Each holds only
+        # the events it serves: a profile's, a token's or a sign-in's are in neither.
+        Index(
+            "ix_promo_event_program",
+            "loyalty_id",
+            "id",
+            sqlite_where=text("loyalty_id IS NOT NULL"),
+            postgresql_where=text("loyalty_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_promo_event_code",
+            "loyalty_id",
+            "code",
+            "id",
+            sqlite_where=text("code IS NOT NULL"),
+            postgresql_where=text("code IS NOT NULL"),
+        ),
         # No index on `at`: pruning reads the oldest ids (events.prune), one index fewer
         # for every attach to write.
     )

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement
 
 from ..code_actions import ACTIONS, Selection, count_changed, highest_id, run_action
 from ..db.binding import promo_connection, reading
-from ..events import EventFilter, recent_events
+from ..history import EventFilter, recent_events
 from ..models import LoyaltyProgram, PromoCode
 from ..state import promo_session
 from ..times import utcnow

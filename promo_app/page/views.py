@@ -19,12 +19,11 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy.exc import OperationalError
 
 from .. import events
 from ..admins import authenticate_admin, end_sessions, session_nonce
 from ..db.binding import promo_connection, reading
-from ..events import EventFilter, recent_events
+from ..history import EventFilter, recent_events
 from ..models import LoyaltyProgram
 from ..profiles.matching import CUSTOMER_KEYS
 from ..programs import ProgramNameError, create_program, databases
@@ -130,6 +129,7 @@ def index():
                 form.kind.data == "universal",
                 int(form.db_id.data) if form.db_id.data else None,
                 one_per_profile=form.one_per_profile.data,
+                actor=actor(),
             )
         except ProgramNameError as error:
             form.name.errors.append(str(error))
@@ -236,13 +236,10 @@ def export(loyalty_id: int):
             abort(404, "There is no loyalty program with this id.")
     where = _code_filter()
     name = f"loyalty-{loyalty_id}-{where.status or 'all'}-codes.csv"
-    try:
-        _record(events.EXPORTED, actor(), file=name, **where.args, loyalty_id=loyalty_id)
-        promo_session().commit()
-    except OperationalError:
-        # An export only reads: it goes on, unrecorded, when SQLite's write lock stays held
-        # past the busy timeout (a long write of another process), rather than fail.
-        promo_session().rollback()
+    detail = {"file": name, **where.args}
+    if not events.record_apart(
+        promo_session(), events.EXPORTED, actor(), loyalty_id=loyalty_id, detail=detail
+    ):
         current_app.logger.warning("The export of program %s was not recorded.", loyalty_id)
 
     def lines():

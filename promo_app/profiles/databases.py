@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .. import events
 from ..db.binding import promo_connection
 from ..errors import DatabaseNotFound, InvalidInput
 from ..models import CustomField, Database, ProfileFieldValue
@@ -59,8 +60,11 @@ def field_names(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
     return checked
 
 
-def create_database(session: Session, name: str, custom_fields: Iterable[str] = ()) -> Database:
-    """Add a database of profiles with its custom fields; the caller commits."""
+def create_database(
+    session: Session, name: str, custom_fields: Iterable[str] = (), actor: str = events.CLI
+) -> Database:
+    """Add a database of profiles with its custom fields, and its event; the caller
+    commits."""
     name = name.strip()
     if not name or len(name) > 255:
         raise DatabaseNameError("A database name has 1 to 255 characters.")
@@ -71,6 +75,13 @@ def create_database(session: Session, name: str, custom_fields: Iterable[str] = 
     database = Database(name=name, custom_fields=[CustomField(name=field) for field in fields])
     session.add(database)
     session.flush()
+    events.record(
+        promo_connection(session),
+        events.DATABASE_CREATED,
+        actor,
+        db_id=database.id,
+        detail={"name": name, "custom_fields": fields},
+    )
     return database
 
 

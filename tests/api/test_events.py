@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from promo_app import events as event_kinds
 from promo_app.models import Attachment, Event, PromoCode
 from promo_app.times import utcnow
+from promo_app.tokens import create_token
 from tests.api.profile_calls import profiles
 from tests.helpers import call
 
@@ -162,6 +163,36 @@ def test_profile_changes_are_recorded(client, session, shop):
     assert {e["db_id"] for e in recorded(session)} == {shop.db_id}
 
 
+def test_an_export_is_one_event_with_its_token_and_the_number_of_codes(client, session, shop):
+    status, body = call(client, "export_all", {"token": shop.token, "loyalty_id": shop.personal_id})
+    assert status == 200
+    refused = {"token": shop.token, "loyalty_id": 999_999}
+    assert call(client, "export_all", refused)[1]["error_text"] == "Loyalty program not found"
+
+    assert recorded(session) == [
+        {
+            "kind": "exported",
+            "actor": "shop",
+            "db_id": None,
+            "loyalty_id": shop.personal_id,
+            "code": None,
+            "profile_id": None,
+            "detail": {"count": len(body["data"])},
+        }
+    ]
+    assert len(body["data"]) > 0
+
+
+def test_a_read_only_tokens_export_is_recorded_too(client, session, shop):
+    reader = create_token(session, "reader", read_only=True)
+    session.commit()
+    status, body = call(client, "export_all", {"token": reader, "loyalty_id": shop.universal_id})
+    assert status == 200
+    [event] = recorded(session, kind="exported")
+    assert (event["actor"], event["loyalty_id"]) == ("reader", shop.universal_id)
+    assert event["detail"] == {"count": len(body["data"])}
+
+
 def test_tokens_made_and_revoked_from_the_cli_are_recorded(runner, session, shop):
     session.execute(delete(Event))
     session.commit()
@@ -180,12 +211,13 @@ def test_tokens_made_and_revoked_from_the_cli_are_recorded(runner, session, shop
     ]
 
 
+@pytest.mark.parametrize(
+    "app_config", [{"PROMO_EVENT_RETENTION_DAYS": 30, "PROMO_EVENT_PRUNE_EVERY": 1}]
+)
 @pytest.mark.parametrize("batch", [2, 1000])
 def test_old_events_are_pruned_by_later_writes_a_bounded_number_at_a_time(
-    app, client, session, shop, monkeypatch, batch
+    client, session, shop, monkeypatch, batch
 ):
-    app.config["PROMO_EVENT_RETENTION_DAYS"] = 30
-    app.config["PROMO_EVENT_PRUNE_EVERY"] = 1
     monkeypatch.setattr(event_kinds, "PRUNE_BATCH", batch)
     old, recent = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
     session.execute(delete(Event))  # the shop's setup: the old events come first, as in life
@@ -203,8 +235,8 @@ def test_old_events_are_pruned_by_later_writes_a_bounded_number_at_a_time(
     assert left[-1].startswith("FREE-")
 
 
-def test_events_are_kept_forever_by_default(app, client, session, shop):
-    app.config["PROMO_EVENT_PRUNE_EVERY"] = 1
+@pytest.mark.parametrize("app_config", [{"PROMO_EVENT_PRUNE_EVERY": 1}])
+def test_events_are_kept_forever_by_default(client, session, shop):
     session.add(Event(at=utcnow() - timedelta(days=3650), kind="attached", actor="x", code="OLD"))
     session.commit()
     attach(client, shop, email="alice@example.com")

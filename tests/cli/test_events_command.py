@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete
 
 from promo_app.models import Event
+from tests.helpers import call
 
 
 @pytest.fixture
@@ -142,3 +143,64 @@ def test_set_expiry_from_the_cli_is_one_event_with_its_count(runner, session, sh
         ),
         ("expiry_cleared", "cli", shop.personal_id, {"count": 3, "expire_date": None}),
     ]
+
+
+def test_programs_and_databases_made_renamed_and_deleted_from_the_cli_are_recorded(runner, session):
+    session.execute(delete(Event))
+    session.commit()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(args=["promo", *args])
+        assert result.exit_code == 0, result.output
+        return result.output.strip().splitlines()[-1]
+
+    db_id = int(run("create-database", "Outlet", "--custom-field", "card"))
+    loyalty_id = int(run("create-program", "Autumn", "--db-id", str(db_id), "--universal"))
+    run("rename-program", str(loyalty_id), "Autumn sale")
+    run("rename-program", str(loyalty_id), "Autumn sale")  # the same name: nothing changes
+    run("delete-program", str(loyalty_id), "--yes")
+    run("delete-database", str(db_id), "--yes")
+
+    events = lines(runner)
+    assert [(e["kind"], e["actor"], e["db_id"], e["loyalty_id"], e["detail"]) for e in events] == [
+        ("database_created", "cli", db_id, None, {"name": "Outlet", "custom_fields": ["card"]}),
+        (
+            "program_created",
+            "cli",
+            db_id,
+            loyalty_id,
+            {"name": "Autumn", "universal": True, "one_per_profile": False},
+        ),
+        ("program_renamed", "cli", db_id, loyalty_id, {"name": ["Autumn", "Autumn sale"]}),
+        (
+            "program_deleted",
+            "cli",
+            db_id,
+            loyalty_id,
+            {"name": "Autumn sale", "codes": 0, "attachments": 0},
+        ),
+        (
+            "database_deleted",
+            "cli",
+            db_id,
+            None,
+            {"name": "Outlet", "profiles": 0, "attachments": 0, "revoked_tokens": []},
+        ),
+    ]
+    # Each kind is a filter of its own; a deleted program's history stays readable.
+    assert [e["kind"] for e in lines(runner, "--kind", "program_renamed")] == ["program_renamed"]
+    assert len(lines(runner, "--loyalty-id", str(loyalty_id))) == 3
+
+
+def test_what_the_cli_refuses_records_nothing(runner, client, session, shop):
+    body = {"token": shop.token, "db_id": shop.db_id, "loyalty_id": shop.personal_id}
+    assert call(client, "attach", {**body, "email": "alice@example.com"})[0] == 200
+    session.execute(delete(Event))
+    session.commit()
+
+    assert runner.invoke(args=["promo", "create-program", " "]).exit_code == 1
+    given_out = ["promo", "delete-program", str(shop.personal_id), "--yes"]
+    assert runner.invoke(args=given_out).exit_code == 1  # without --force
+    assert runner.invoke(args=["promo", "rename-program", "999", "Gone"]).exit_code == 1
+    assert runner.invoke(args=["promo", "create-database", "Shop"]).exit_code == 1  # taken
+    assert lines(runner) == []

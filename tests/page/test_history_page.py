@@ -125,3 +125,14 @@ def test_the_program_page_shows_its_last_50_events_newest_first(signed_in, sessi
     assert len(rows) == 50
     assert rows[0] == ("attached", "till-59") and rows[-1] == ("attached", "till-10")
     assert "elsewhere" not in page
+
+
+def test_a_program_made_on_the_page_shows_who_made_it_on_its_page(signed_in, session):
+    page = signed_in.get("/admin/")
+    form = {"csrf_token": csrf_token(page.text), "name": "Winter", "kind": "personal"}
+    made = signed_in.post("/admin/", data=form)
+    assert made.status_code == 302
+
+    assert shown(signed_in.get(made.location).text) == [("program created", "boss")]
+    [(_, _, _, detail)] = recorded(session, "program_created")
+    assert detail == {"name": "Winter", "universal": False, "one_per_profile": False}
