@@ -1,10 +1,11 @@
 """The attach of a named code in one statement on PostgreSQL (attach_pg_named.py): each code
-goes to one profile under concurrent calls, and what it answers is what the full path
-alone answers."""
+goes to one profile under concurrent calls, what it answers is what the full path alone
+answers, and a call it hands over has its parameters read once."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ import xmltodict
 from sqlalchemy import func, select, update
 
 import promo_app.attach_pg
+from promo_app.api import params as api_params
+from promo_app.api.verb import VERBS
 from promo_app.attach_pg_named import named_in_one_statement
 from promo_app.code_actions import Selection, highest_id, run_action
 from promo_app.importing.batches import import_codes
@@ -292,3 +295,42 @@ def test_concurrent_attaches_of_one_universal_code_to_one_profile_make_one_attac
     body = {"token": shop.token, "db_id": shop.db_id, "loyalty_id": shop.universal_id}
     answer = post(client, {**body, "email": "bob@example.com", "code": "SUMMER"}).get_json()
     assert answer["data"]["attached"] == made[0].as_data()["attached"]
+
+
+@pytest.mark.parametrize(
+    ("what", "extra"),
+    [
+        ("held by another profile", {"email": "bob@example.com", "code": "FREE-1"}),
+        ("a new code", {"code": "BRAND-NEW"}),
+        ("a key", {"code": "FREE-2", "idempotency_key": "k-1"}),
+        ("an empty pool", {"loyalty_id": "empty"}),
+    ],
+)
+def test_a_call_handed_to_the_full_path_reads_its_parameters_once(
+    client, shop, monkeypatch, what, extra
+):
+    """The shortcut reads and validates the parameters (on PostgreSQL); the full path it
+    hands the call to takes them as they are. Anywhere, a call reads its body once and
+    loads its parameters once."""
+    base = {"token": shop.token, "db_id": shop.db_id, "loyalty_id": shop.personal_id}
+    first = post(client, {**base, "email": "alice@example.com", "code": "FREE-1"})
+    assert first.status_code == 200
+    reads: Counter = Counter()
+    read_body, schema = api_params._read_body, next(v.schema for v in VERBS if v.name == "attach")
+    load = schema.load
+
+    def counting_body():
+        reads["body"] += 1
+        return read_body()
+
+    def counting_load(*args, **kwargs):
+        reads["load"] += 1
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(api_params, "_read_body", counting_body)
+    monkeypatch.setattr(schema, "load", counting_load)
+    if extra.get("loyalty_id") == "empty":
+        extra = {**extra, "loyalty_id": shop.empty_id}
+    answer = post(client, {**base, "email": "alice@example.com", **extra})
+    assert answer.status_code in (200, 409), what
+    assert reads == {"body": 1, "load": 1}, what
