@@ -8,18 +8,25 @@ It does the two common successes of SPEC.md's rules for a named code:
   personal code attached to nobody, or a universal code this profile does not hold):
   it is attached, and the event written;
 - the code is attached to this very profile already: success, nothing changes, the
-  answer says when it was attached (as the full path's does).
+  answer says when it was attached (as the full path's does);
+- the program has no code of that name: it is created as the program's default kind
+  says (personal or universal, INSERT ... ON CONFLICT DO NOTHING), attached, and the
+  event written. The counting triggers (revision 0009) count it as they count the full
+  path's insert and take: a personal code inserted already taken is "attached" at once.
 
-Anything else gives no row (a bad or limited token, no profile or several, a code that
-does not exist and is to be created, a personal code held by another profile, an expired
-or voided code) and the caller runs the full path, which answers in SPEC.md's order and
+Anything else gives no row (a bad or limited token, no profile or several, a personal
+code held by another profile, an expired or voided code, a code a concurrent call has
+just created) and the caller runs the full path, which answers in SPEC.md's order and
 with its texts; nothing was changed meanwhile.
 
 Two calls for one personal code: the take is `UPDATE ... WHERE free`, so the second waits
 for the first's row lock and then finds the code taken (PostgreSQL checks the row's
 condition again), attaches nothing, and the full path answers it ("already attached", or
 success for the same profile). Two calls attaching one universal code to one profile: the
-(code, profile) unique index refuses the second, which the full path then answers.
+(code, profile) unique index refuses the second, which the full path then answers. Two
+calls creating one new code: the second's insert waits for the first's and does nothing;
+the full path answers it ("already attached" for a personal code, the attachment of the
+universal code it finds).
 Like attach.py's attach_code, a named code leaves the one-per-profile column unset.
 """
 
@@ -28,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    CTE,
     Select,
     bindparam,
     exists,
@@ -39,16 +47,46 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from .attach import AttachResult
 from .attach_pg_parts import grant, one_profile, parameters, recorded, run_alone
 from .db.direct import DirectStatement
-from .models import Attachment, PromoCode
+from .models import Attachment, LoyaltyProgram, PromoCode
 from .profiles import ProfileKey
 from .profiles.matching import MATCHING_MODES
 from .token_use import note_use
 from .webhook import note_drawn
+
+
+def _created(code: CTE, profile: CTE) -> CTE:
+    """The code, created in the program as its default kind says, when the program has none
+    of that name (attach.py's find_or_create_code, with the columns the model's defaults
+    set): taken at once, so a personal code is made not free, as the full path's insert and
+    take leave it. A concurrent call that created it first makes this insert do nothing
+    (ON CONFLICT), and the full path answers the call."""
+    codes, programs = PromoCode.__table__, LoyaltyProgram.__table__
+    return (
+        pg_insert(codes)
+        .from_select(
+            ["loyalty_id", "code", "universal", "free", "created"],
+            select(
+                programs.c.id,
+                bindparam("code", type_=codes.c.code.type),
+                programs.c.universal,
+                false(),
+                bindparam("now", type_=codes.c.created.type),
+            ).where(
+                programs.c.id == bindparam("program_id"),
+                exists(select(profile.c.id)),
+                ~exists(select(code.c.id)),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["loyalty_id", "code"])
+        .returning(codes.c.id, codes.c.code, codes.c.universal)
+        .cte("created")
+    )
 
 
 def _named_statement(mode: str) -> Select:
@@ -93,7 +131,12 @@ def _named_statement(mode: str) -> Select:
         .cte("taken")
     )
     shared = select(codes.c.id, codes.c.code, codes.c.universal).where(codes.c.universal, *usable)
-    chosen = union_all(select(taken.c.id, taken.c.code, taken.c.universal), shared).cte("chosen")
+    created = _created(code, profile)
+    chosen = union_all(
+        select(taken.c.id, taken.c.code, taken.c.universal),
+        shared,
+        select(created.c.id, created.c.code, created.c.universal),
+    ).cte("chosen")
     attached = (
         insert(attachments)
         .from_select(
