@@ -107,7 +107,8 @@ def try_attach(
     code: str | None,
 ) -> AttachResult | None:
     """On PostgreSQL, a pool draw (no `code`) or the attachment of a named code in one
-    statement; None leaves the call to the full path."""
+    statement; None leaves the call to the full path. A named code that another profile
+    holds raises AlreadyAttached, the full path's answer."""
     if engine.dialect.name != "postgresql":
         return None
     where = {"db_id": db_id, "loyalty_id": loyalty_id, "profile_key": profile_key, "now": utcnow()}

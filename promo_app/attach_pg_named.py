@@ -14,10 +14,12 @@ It does the two common successes of SPEC.md's rules for a named code:
   event written. The counting triggers (revision 0009) count it as they count the full
   path's insert and take: a personal code inserted already taken is "attached" at once.
 
-Anything else gives no row (a bad or limited token, no profile or several, a personal
-code held by another profile, an expired or voided code, a code a concurrent call has
-just created) and the caller runs the full path, which answers in SPEC.md's order and
-with its texts; nothing was changed meanwhile.
+A personal code that another profile holds (and is not voided: SPEC.md's order puts
+"expired" first then) gives a row with no time: "already attached", the full path's
+answer, and nothing written. Anything else gives no row (a bad or limited token, no
+profile or several, an expired or voided code, a code a concurrent call has just
+created) and the caller runs the full path, which answers in SPEC.md's order and with its
+texts; nothing was changed meanwhile.
 
 Two calls for one personal code: the take is `UPDATE ... WHERE free`, so the second waits
 for the first's row lock and then finds the code taken (PostgreSQL checks the row's
@@ -41,6 +43,7 @@ from sqlalchemy import (
     exists,
     false,
     insert,
+    literal,
     or_,
     select,
     true,
@@ -53,6 +56,7 @@ from sqlalchemy.engine import Engine
 from .attach import AttachResult
 from .attach_pg_parts import grant, one_profile, parameters, recorded, run_alone
 from .db.direct import DirectStatement
+from .errors import AlreadyAttached
 from .models import Attachment, LoyaltyProgram, PromoCode
 from .profiles import ProfileKey
 from .profiles.matching import MATCHING_MODES
@@ -97,7 +101,7 @@ def _named_statement(mode: str) -> Select:
     profile = one_profile(mode, caller)
     # The code of the program, looked at only for a good token and one profile.
     code = (
-        select(codes.c.id, codes.c.code)
+        select(codes.c.id, codes.c.code, codes.c.universal, codes.c.free, codes.c.voided)
         .where(
             codes.c.loyalty_id == bindparam("program_id"),
             codes.c.code == bindparam("code"),
@@ -152,6 +156,7 @@ def _named_statement(mode: str) -> Select:
         .cte("attached")
     )
     token_id = select(caller.c.id).scalar_subquery()
+    null_time = literal(None, type_=attachments.c.attached.type)
     made = (
         select(chosen.c.code, profile.c.profile_id, attached.c.attached, true(), token_id)
         .select_from(attached)
@@ -160,7 +165,19 @@ def _named_statement(mode: str) -> Select:
     )
     again = select(code.c.code, profile.c.profile_id, held.c.attached, false(), token_id)
     again = again.select_from(held.join(code, true()).join(profile, true()))
-    return union_all(made, again).add_cte(recorded(caller, profile, attached, chosen))
+    # A personal code another profile holds, as the statement's snapshot sees it (before
+    # `taken`): "already attached", the full path's answer, as no attached time.
+    other = (
+        select(code.c.code, profile.c.profile_id, null_time, false(), token_id)
+        .select_from(code.join(profile, true()))
+        .where(
+            code.c.universal == false(),
+            code.c.free == false(),
+            code.c.voided.is_(None),
+            ~exists(select(held.c.attached)),
+        )
+    )
+    return union_all(made, again, other).add_cte(recorded(caller, profile, attached, chosen))
 
 
 _NAMED = {mode: DirectStatement(_named_statement(mode)) for mode in MATCHING_MODES}
@@ -178,7 +195,8 @@ def named_in_one_statement(
 ) -> AttachResult | None:
     """Attach `code` of program `loyalty_id` to the profile `profile_key` names, for the
     token `secret`, in one statement committed as it ends, or answer its attachment if it
-    has it already; None if it did neither (then nothing was changed)."""
+    has it already; None if it did neither (then nothing was changed). AlreadyAttached: the
+    code is personal and another profile holds it (nothing was changed)."""
     params = {**parameters(secret, db_id, loyalty_id, profile_key, now), "code": code}
     row = run_alone(engine, _NAMED[profile_key.mode], params, wrote_event=lambda row: row[3])
     if row is None:
@@ -187,4 +205,6 @@ def named_in_one_statement(
     # What the full path does beside the attachment: the token's last use, the webhook's note.
     note_use(engine, token_id)
     note_drawn(engine, loyalty_id)
+    if attached is None:
+        raise AlreadyAttached()
     return AttachResult(found, loyalty_id, profile_id, attached, new=new)

@@ -71,7 +71,8 @@ class Verb:
     # Tried first on a "connection" verb, on the databases named in `shortcut_on`: answers
     # the common case in one statement with (engine, token secret, parameters), or None to
     # leave the call to the full path, which takes the parameters the shortcut read and
-    # validated rather than read them again.
+    # validated rather than read them again. It may raise the PromoError the full path
+    # would, when its statement has told it that error for certain.
     shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None
     shortcut_on: tuple[str, ...] = ()
 

@@ -10,6 +10,7 @@ import xmltodict
 from sqlalchemy import select
 
 import promo_app.attach_pg
+from promo_app.errors import PromoError
 from promo_app.models import Attachment, Event, Profile, PromoCode
 
 PATH = "/api/v1.1/promocodes/attach"
@@ -31,7 +32,11 @@ class Shortcut:
         real = promo_app.attach_pg.try_attach
 
         def watched(*args, **kwargs):
-            result = real(*args, **kwargs) if self.on else None
+            try:
+                result = real(*args, **kwargs) if self.on else None
+            except PromoError as error:  # the full path's answer, given by the shortcut
+                self.answers.append(error)
+                raise
             self.answers.append(result)
             return result
 

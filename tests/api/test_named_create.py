@@ -9,12 +9,13 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 import promo_app.attach
 import promo_app.attach_pg
 from promo_app.api import params as api_params
 from promo_app.api.verb import VERBS
+from promo_app.db.direct import DirectStatement
 from promo_app.models import Event, PromoCode
 
 from ..db.test_program_counts import assert_honest
@@ -124,6 +125,43 @@ def test_two_calls_creating_one_new_code_at_once(app, shop, session, shortcut, p
     # Most calls were the shortcut's; the others found the code created by a concurrent one.
     assert any(answer is not None and answer.new for answer in shortcut.answers)
     assert_honest(session)  # the program's counts equal a recount
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize(
+    ("what", "extra", "status"),
+    [
+        ("a new personal code", {"code": "NEW-P"}, 200),
+        ("a new universal code", {"code": "NEW-U", "loyalty_id": "universal"}, 200),
+        ("held by another profile", {"code": "FREE-1", "email": "bob@example.com"}, 409),
+    ],
+)
+def test_a_new_code_and_a_code_held_by_another_are_one_statement(
+    client, shop, engine, monkeypatch, what, extra, status
+):
+    base = {"token": shop.token, "db_id": shop.db_id, "loyalty_id": shop.personal_id}
+    alice = {**base, "email": "alice@example.com"}
+    assert post(client, {**alice, "code": "FREE-1"}).status_code == 200  # the token's use too
+    if extra.get("loyalty_id") == "universal":
+        extra = {**extra, "loyalty_id": shop.universal_id}
+    statements: list[str] = []
+    direct_rows = DirectStatement.rows
+
+    def recording(self, connection, params):
+        statements.append(str(self.statement))
+        return direct_rows(self, connection, params)
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    monkeypatch.setattr(DirectStatement, "rows", recording)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answer = post(client, {**alice, **extra})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert answer.status_code == status, what
+    assert len(statements) == 1, what
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from promo_app.attach_pg_named import named_in_one_statement
 from promo_app.code_actions import Selection, highest_id, run_action
+from promo_app.errors import AlreadyAttached
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Attachment, Database, Event, LoyaltyProgram, Profile, PromoCode
@@ -83,7 +84,15 @@ def named_calls(shop, tokens, fmt: str = "json") -> dict[str, tuple[dict, bool |
         "held, expired since": ({**alice, "code": "HELD-EXPIRED"}, True),
         "held, voided since": ({**alice, "code": "HELD-VOIDED"}, True),
         "universal, held": ({**universal, "code": "SUMMER"}, True),
-        "held by another profile": ({**alice, "email": "bob@example.com", "code": "FREE-1"}, False),
+        "held by another profile": ({**alice, "email": "bob@example.com", "code": "FREE-1"}, True),
+        "held by another, expired since": (
+            {**alice, "email": "bob@example.com", "code": "HELD-EXPIRED"},
+            True,
+        ),
+        "held by another, voided since": (
+            {**alice, "email": "bob@example.com", "code": "HELD-VOIDED"},
+            False,
+        ),
         "expired": ({**alice, "code": "FREE-2"}, False),
         "voided": ({**alice, "code": "FREE-3"}, False),
         "universal, expired": ({**universal, "code": "OLD-SALE"}, False),
@@ -192,7 +201,8 @@ def test_concurrent_one_statement_attaches_give_each_personal_code_to_one_profil
     engine, session, shop
 ):
     """Three profiles want each of four codes at once: the statement itself gives each code
-    to one of them, and attaches nothing for the others (the full path answers them)."""
+    to one of them, and attaches nothing for the others (the full path answers them, or the
+    statement says "already attached" when the winner came first)."""
     database = session.get(Database, shop.db_id)
     emails = [f"racer{n}@example.com" for n in range(3)]
     for email in emails:
@@ -204,15 +214,15 @@ def test_concurrent_one_statement_attaches_give_each_personal_code_to_one_profil
 
     def attach(email: str, code: str):
         key = ProfileKey("email", email)
-        return lambda: named_in_one_statement(
-            engine,
-            shop.token,
-            db_id=shop.db_id,
-            loyalty_id=shop.personal_id,
-            profile_key=key,
-            code=code,
-            now=utcnow(),
-        )
+        where = {"db_id": shop.db_id, "loyalty_id": shop.personal_id, "profile_key": key}
+
+        def run():
+            try:
+                return named_in_one_statement(engine, shop.token, code=code, now=utcnow(), **where)
+            except AlreadyAttached:  # it came after the winner: nothing attached
+                return None
+
+        return run
 
     wanted = [(email, code) for code in race for email in emails]
     results = at_once([attach(email, code) for email, code in wanted])
