@@ -10,7 +10,7 @@ side by side: as the app runs it ("now", the one-statement attaches of attach_pg
 first), and by the full path alone ("full path", attach_pg.try_attach switched off: what
 every call cost before there were one-statement attaches). Usage:
 
-    .venv/bin/python bench/round_trips.py [--calls 20] [--url postgresql+psycopg://...]
+    .venv/bin/python bench/round_trips.py [--calls 20] [--tag NAME] [--url postgresql+psycopg://...]
         [--log /var/log/postgresql/postgresql-15-main.log]
 
 The server's log is where Debian's pg_ctlcluster writes it (stderr, no logging collector);
@@ -86,7 +86,8 @@ def fill(app, calls: int) -> tuple[str, dict[str, int]]:
         database = Database(name="Shop")
         pool = LoyaltyProgram(name="Pool", universal=False, database=database)
         named = LoyaltyProgram(name="Named", universal=False, database=database)
-        session.add_all([database, pool, named])
+        shared = LoyaltyProgram(name="Shared", universal=True, database=database)
+        session.add_all([database, pool, named, shared])
         session.flush()
         size = 4 * calls + 4  # two passes of two kinds of calls each, for each program
         for n in range(size):
@@ -96,7 +97,7 @@ def fill(app, calls: int) -> tuple[str, dict[str, int]]:
         token = create_token(session, "bench")
         session.flush()
         limited = create_token(session, "bench, this database only", [database.id])
-        ids = {"db_id": database.id, "pool": pool.id, "named": named.id}
+        ids = {"db_id": database.id, "pool": pool.id, "named": named.id, "shared": shared.id}
         session.commit()
     return token, limited, ids
 
@@ -148,6 +149,7 @@ def kinds(ids: dict[str, int], limited: str, n: int, first: int) -> dict[str, li
     takes 2n of them); in this order, as a retry follows its first call."""
     draw = {"db_id": ids["db_id"], "loyalty_id": ids["pool"]}
     named = {"db_id": ids["db_id"], "loyalty_id": ids["named"]}
+    shared = {"db_id": ids["db_id"], "loyalty_id": ids["shared"]}
     some = range(first, first + n)
     return {
         "pool draw": [{**draw, "email": f"customer{i}@example.com"} for i in some],
@@ -159,6 +161,9 @@ def kinds(ids: dict[str, int], limited: str, n: int, first: int) -> dict[str, li
         ],
         "named code, new": [
             {**named, "email": f"customer{i}@example.com", "code": f"NEW-{i}"} for i in some
+        ],
+        "named code, new, universal program": [
+            {**shared, "email": f"customer{i}@example.com", "code": f"NEW-{i}"} for i in some
         ],
         "named code, held (a retry)": [
             {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"} for i in some
@@ -176,12 +181,16 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
     parser.add_argument("--log", default=default_log(), help="the server's log file")
     parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
+    parser.add_argument(
+        "--tag", default="", help="a word in the database's name (on a shared server: whose)"
+    )
     args = parser.parse_args()
     if not args.log or not Path(args.log).is_file():
         sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
     log = Path(args.log)
     server = make_url(args.url)
-    name = f"promo_bench_trips_{secrets.token_hex(4)}"
+    tag = re.sub(r"[^a-z0-9]", "", args.tag.lower())
+    name = f"promo_bench_trips_{tag + '_' if tag else ''}{secrets.token_hex(4)}"
     make_database(server, name)
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
