@@ -5,9 +5,12 @@ the count of round trips is what an attach costs there. The benchmark makes a da
 its own, has the server log every statement sent to it (`ALTER DATABASE ... SET
 log_statement = 'all'`, no restart and no other database touched), runs attach calls
 through the app in this process (the same view, engine and pool as under gunicorn), and
-counts the lines the server wrote for that database. Usage:
+counts the lines the server wrote for that database. Each kind of call is counted twice,
+side by side: as the app runs it ("now", the one-statement attaches of attach_pg.py
+first), and by the full path alone ("full path", attach_pg.try_attach switched off: what
+every call cost before there were one-statement attaches). Usage:
 
-    .venv/bin/python bench/round_trips.py [--calls 20] [--url postgresql+psycopg://...]
+    .venv/bin/python bench/round_trips.py [--calls 20] [--tag NAME] [--url postgresql+psycopg://...]
         [--log /var/log/postgresql/postgresql-15-main.log]
 
 The server's log is where Debian's pg_ctlcluster writes it (stderr, no logging collector);
@@ -32,6 +35,7 @@ from sqlalchemy import create_engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
+import promo_app.attach_pg  # noqa: E402
 from promo_app import create_app  # noqa: E402
 from promo_app.importing.batches import import_codes  # noqa: E402
 from promo_app.importing.report import ImportLine  # noqa: E402
@@ -82,23 +86,28 @@ def fill(app, calls: int) -> tuple[str, dict[str, int]]:
         database = Database(name="Shop")
         pool = LoyaltyProgram(name="Pool", universal=False, database=database)
         named = LoyaltyProgram(name="Named", universal=False, database=database)
-        session.add_all([database, pool, named])
+        shared = LoyaltyProgram(name="Shared", universal=True, database=database)
+        session.add_all([database, pool, named, shared])
         session.flush()
-        for n in range(2 * calls + 4):
+        size = 4 * calls + 4  # two passes of two kinds of calls each, for each program
+        for n in range(size):
             add_profile(session, database, email=f"customer{n}@example.com")
-        import_codes(session, pool, [ImportLine(n, f"POOL-{n}") for n in range(2 * calls + 4)])
-        import_codes(session, named, [ImportLine(n, f"NAMED-{n}") for n in range(2 * calls + 4)])
+        import_codes(session, pool, [ImportLine(n, f"POOL-{n}") for n in range(size)])
+        import_codes(session, named, [ImportLine(n, f"NAMED-{n}") for n in range(size)])
         token = create_token(session, "bench")
         session.flush()
         limited = create_token(session, "bench, this database only", [database.id])
-        ids = {"db_id": database.id, "pool": pool.id, "named": named.id}
+        ids = {"db_id": database.id, "pool": pool.id, "named": named.id, "shared": shared.id}
         session.commit()
     return token, limited, ids
 
 
 def attach(client, token: str, params: dict) -> None:
+    """One call; `expect` in `params` is the status it must answer (200 unless said)."""
+    params = dict(params)
+    expect = params.pop("expect", 200)
     response = client.post(ATTACH, json={"token": token, **params})  # params may say another
-    if response.status_code != 200:
+    if response.status_code != expect:
         raise RuntimeError(f"attach answered {response.status_code}: {response.get_data(True)}")
 
 
@@ -135,18 +144,53 @@ def count(client, log: Path, name: str, token: str, calls: list[dict]) -> tuple[
     return len(sent) / len(calls), kinds
 
 
+def kinds(ids: dict[str, int], limited: str, n: int, first: int) -> dict[str, list[dict]]:
+    """The calls of each kind, for the customers and codes numbered from `first` on (a pass
+    takes 2n of them); in this order, as a retry follows its first call."""
+    draw = {"db_id": ids["db_id"], "loyalty_id": ids["pool"]}
+    named = {"db_id": ids["db_id"], "loyalty_id": ids["named"]}
+    shared = {"db_id": ids["db_id"], "loyalty_id": ids["shared"]}
+    some = range(first, first + n)
+    return {
+        "pool draw": [{**draw, "email": f"customer{i}@example.com"} for i in some],
+        "pool draw, limited token": [
+            {**draw, "email": f"customer{i + n}@example.com", "token": limited} for i in some
+        ],
+        "named code, free": [
+            {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"} for i in some
+        ],
+        "named code, new": [
+            {**named, "email": f"customer{i}@example.com", "code": f"NEW-{i}"} for i in some
+        ],
+        "named code, new, universal program": [
+            {**shared, "email": f"customer{i}@example.com", "code": f"NEW-{i}"} for i in some
+        ],
+        "named code, held (a retry)": [
+            {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"} for i in some
+        ],
+        "named code, held by another (409)": [
+            {**named, "email": f"customer{i + 1}@example.com", "code": f"NAMED-{i}", "expect": 409}
+            for i in some
+        ],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20, help="attach calls per kind")
     parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
     parser.add_argument("--log", default=default_log(), help="the server's log file")
     parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
+    parser.add_argument(
+        "--tag", default="", help="a word in the database's name (on a shared server: whose)"
+    )
     args = parser.parse_args()
     if not args.log or not Path(args.log).is_file():
         sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
     log = Path(args.log)
     server = make_url(args.url)
-    name = f"promo_bench_trips_{secrets.token_hex(4)}"
+    tag = re.sub(r"[^a-z0-9]", "", args.tag.lower())
+    name = f"promo_bench_trips_{tag + '_' if tag else ''}{secrets.token_hex(4)}"
     make_database(server, name)
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
@@ -167,30 +211,21 @@ def main() -> None:
         # server about itself, once per process.
         attach(client, token, {**draw, "email": "customer0@example.com"})
         attach(client, token, {**named, "email": "customer0@example.com", "code": "NAMED-0"})
-        kinds = {
-            "pool draw": [{**draw, "email": f"customer{i}@example.com"} for i in range(1, n + 1)],
-            "pool draw, limited token": [
-                {**draw, "email": f"customer{i}@example.com", "token": limited}
-                for i in range(n + 1, 2 * n + 1)
-            ],
-            "named code, free": [
-                {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"}
-                for i in range(1, n + 1)
-            ],
-            "named code, new": [
-                {**named, "email": f"customer{i}@example.com", "code": f"NEW-{i}"}
-                for i in range(1, n + 1)
-            ],
-            "named code, again (retry)": [
-                {**named, "email": f"customer{i}@example.com", "code": f"NAMED-{i}"}
-                for i in range(1, n + 1)
-            ],
-        }
+        attach(client, limited, {**draw, "email": "customer0@example.com"})
         print(f"PostgreSQL statements per attach call ({n} calls each, server log of {name}):")
-        for kind, calls in kinds.items():
-            per_call, seen = count(client, log, name, token, calls)
+        print(f"  {'':<36} {'now':>5}  {'full path':>9}   (what now sends)")
+        now = kinds(ids, limited, n, first=1)
+        alone = kinds(ids, limited, n, first=2 * n + 1)
+        real = promo_app.attach_pg.try_attach
+        for kind in now:
+            per_call, seen = count(client, log, name, token, now[kind])
+            promo_app.attach_pg.try_attach = lambda *args, **kwargs: None
+            try:
+                before, _ = count(client, log, name, token, alone[kind])
+            finally:
+                promo_app.attach_pg.try_attach = real
             detail = ", ".join(f"{word} {number / n:g}" for word, number in seen.most_common())
-            print(f"  {kind:<28} {per_call:5.2f}   ({detail})")
+            print(f"  {kind:<36} {per_call:5.2f}  {before:9.2f}   ({detail})")
         with app.app_context():
             app.extensions["promo"].engine.dispose()
     finally:

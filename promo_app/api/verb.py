@@ -33,7 +33,7 @@ from .blueprint import bp
 from .envelope import envelope, stream_envelope
 from .idempotent import REPLAYED_HEADER, answer_keyed, call_key, with_key_param
 from .params import flatten_errors, outside_token, read_outside, read_params
-from .shortcut import shortcut_args
+from .shortcut import Parsed, shortcut_args
 
 RunsOn = Literal["connection", "session", "snapshot"]
 
@@ -70,7 +70,9 @@ class Verb:
     writes: bool = True
     # Tried first on a "connection" verb, on the databases named in `shortcut_on`: answers
     # the common case in one statement with (engine, token secret, parameters), or None to
-    # leave the call to the full path. Elsewhere the call never reads its parameters twice.
+    # leave the call to the full path, which takes the parameters the shortcut read and
+    # validated rather than read them again. It may raise the PromoError the full path
+    # would, when its statement has told it that error for certain.
     shortcut: Callable[[Engine, str, dict[str, Any]], Any] | None = None
     shortcut_on: tuple[str, ...] = ()
 
@@ -132,7 +134,9 @@ def verb(
     return register
 
 
-def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]:
+def load(
+    declared: Verb, connection: Connection | None = None, parsed: Parsed | None = None
+) -> dict[str, Any]:
     """Read the request's parameters, check its token, validate them with the verb's
     schema, then check that the token may reach the program they name (access.py).
 
@@ -142,27 +146,26 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
     costs no parse. The call then counts against the token's rate limit for the verb
     (429 when it is spent), and what it may reach is decided before the verb reads or
     writes anything. Returns the parameters with `api_token` added. The token is read on
-    `connection`, or by default in the session's transaction.
+    `connection`, or by default in the session's transaction. With `parsed` (what a
+    shortcut read and validated before it handed the call over) nothing is read or
+    validated again: the token is checked, then the rest as above.
     Under PROMO_COMPAT "altcraft" unknown body parameters are ignored, as a generic client
     of the platform may send the same ones on every call (the query string still takes
     only `token` and `format`).
     """
     connection = connection or promo_connection(promo_session())
-    outside = read_outside()
+    outside = read_outside() if parsed is None else parsed.outside
     early = outside_token(outside)
     token = authenticate(connection, early) if early else None
-    params = read_params(outside)
+    params = read_params(outside) if parsed is None else parsed.params
     secret = params.get("token")
     if secret is not None and not isinstance(secret, str):
         raise IncorrectRequest({"token": ["Not a valid string."]})
     if token is None:
         token = authenticate(connection, secret)
     check_token(declared.name, token.token_id)
-    unknown = EXCLUDE if is_strict(current_app.config) else RAISE
-    try:
-        args = declared.schema.load(params, unknown=unknown)
-    except ValidationError as error:
-        raise IncorrectRequest(flatten_errors(error.messages)) from None
+    # A shortcut's parameters are copied: the api_token added below is this call's own.
+    args = _validated(declared, params) if parsed is None else dict(parsed.args)
     check_access(
         connection,
         token,
@@ -172,6 +175,14 @@ def load(declared: Verb, connection: Connection | None = None) -> dict[str, Any]
     )
     args["api_token"] = token
     return args
+
+
+def _validated(declared: Verb, params: dict[str, Any]) -> dict[str, Any]:
+    unknown = EXCLUDE if is_strict(current_app.config) else RAISE
+    try:
+        return declared.schema.load(params, unknown=unknown)
+    except ValidationError as error:
+        raise IncorrectRequest(flatten_errors(error.messages)) from None
 
 
 def _body(declared: Verb, answer: Any) -> dict[str, Any]:
@@ -226,15 +237,17 @@ def _run(
 def _on_connection(declared: Verb, handler: Callable[..., Any]) -> Callable[[], Any]:
     def view():
         engine = current_promo().engine
+        parsed = None
         if engine.dialect.name in declared.shortcut_on:
-            given = shortcut_args(declared.name, declared.schema)
-            data = None if given is None else declared.shortcut(engine, *given)
+            parsed = shortcut_args(declared.name, declared.schema)
+            secret = None if parsed is None else parsed.secret
+            data = None if secret is None else declared.shortcut(engine, secret, parsed.args)
             if data is not None:
                 return _respond(_body(declared, data))
         # A connection of its own, rolled back when it closes unless committed (on an
-        # error too).
+        # error too). The parameters the shortcut read, if it did, are not read again.
         with engine.connect() as connection:
-            args = load(declared, connection)
+            args = load(declared, connection, parsed)
             body, replayed = _run(declared, handler, connection, args)
             connection.commit()
         return _respond(body, replayed)

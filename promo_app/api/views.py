@@ -42,7 +42,8 @@ def list_of(name: str) -> dict:
 
 
 def attach_shortcut(engine, secret, args):
-    """On PostgreSQL, a pool draw in one statement (attach_pg.py); None: the full path."""
+    """On PostgreSQL, a pool draw or a named code in one statement (attach_pg.py); None:
+    the full path."""
     result = attach_pg.try_attach(
         engine,
         secret,

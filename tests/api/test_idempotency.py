@@ -245,3 +245,36 @@ def test_attach_without_a_key_runs_only_the_statements_of_a_draw(
     assert not any("promo_idempotency_key" in statement for statement in without)
     assert sum("promo_event" in statement for statement in without) == 1
     assert len(keyed) == 7  # and the key's claim and its answer
+
+
+@pytest.mark.postgresql_only
+def test_attach_of_a_named_code_is_one_statement_on_postgresql(
+    app, client, shop, engine, monkeypatch
+):
+    """A free named code: the token, the profile, the code, the take, the attachment and
+    its event in one statement (attach_pg_named.py); the same call again (a retry without
+    a key): one statement too, that writes nothing."""
+    attach(client, shop, email="nobody@example.com", code="FREE-3")  # the token's use, noted
+    statements: list[str] = []
+    direct_rows = DirectStatement.rows
+
+    def recording(self, connection, params):
+        statements.append(str(self.statement))
+        return direct_rows(self, connection, params)
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    monkeypatch.setattr(DirectStatement, "rows", recording)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = attach(client, shop, email="bob@example.com", code="FREE-2")
+        named = list(statements)
+        statements.clear()
+        again = attach(client, shop, email="bob@example.com", code="FREE-2")
+        retried = list(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert first[0] == 200 and again == first
+    assert len(named) == 1 and "INSERT INTO promo_event" in named[0]
+    assert len(retried) == 1

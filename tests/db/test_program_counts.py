@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
+import promo_app.attach_pg
 from promo_app.code_actions import Selection, highest_id, run_action
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
@@ -278,3 +280,26 @@ def test_an_upgrade_counts_the_codes_already_there(empty_database_url, request):
         assert sum(program["total"] for program in counts.values()) == 22
         assert sum(program["attached"] + program["activated"] for program in counts.values())
     engine.dispose()
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("program", ["personal_id", "universal_id"])
+def test_a_code_the_named_shortcut_creates_counts_as_the_full_path_counts_it(
+    session, shop, api, monkeypatch, program
+):
+    """A new named code made by the one statement (attach_pg_named.py), then one made by
+    the full path alone: each adds the same to the counts, and they equal a recount."""
+    loyalty_id, made = getattr(shop, program), []
+    real = promo_app.attach_pg.try_attach
+    monkeypatch.setattr(
+        promo_app.attach_pg, "try_attach", lambda *a, **k: made.append(real(*a, **k)) or made[-1]
+    )
+    steps = [assert_honest(session)[loyalty_id]]
+    api("attach", loyalty_id=loyalty_id, email="alice@example.com", code="MADE-IN-ONE")
+    assert made[-1] is not None and made[-1].new
+    steps.append(assert_honest(session)[loyalty_id])
+    monkeypatch.setattr(promo_app.attach_pg, "try_attach", lambda *a, **k: None)
+    api("attach", loyalty_id=loyalty_id, email="alice@example.com", code="MADE-BY-FULL-PATH")
+    steps.append(assert_honest(session)[loyalty_id])
+    added = [{key: after[key] - before[key] for key in after} for before, after in pairwise(steps)]
+    assert added[0] == added[1] == {**dict.fromkeys(steps[0], 0), "total": 1, "attached": 1}

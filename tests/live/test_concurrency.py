@@ -110,3 +110,34 @@ def test_clients_racing_for_one_personal_code_exactly_one_wins(
         select(func.count()).select_from(PromoCode).where(PromoCode.code == code)
     )
     assert count == 1
+
+
+def test_clients_racing_for_several_named_codes_each_code_goes_to_one(
+    database_url, session, shop, crowd
+):
+    """Eight clients at once for each of six codes (on PostgreSQL the one-statement attach
+    of a named code, attach_pg_named.py, answers the winners): one wins each code."""
+    emails, loyalty_id = crowd
+    wanted = [f"POOL-{n:03d}" for n in range(6)]
+    bodies = [
+        {
+            "token": shop.token,
+            "db_id": shop.db_id,
+            "loyalty_id": loyalty_id,
+            "email": email,
+            "code": wanted[n % len(wanted)],
+        }
+        for n, email in enumerate(emails)
+    ]
+    with gunicorn(database_url, workers=4) as base:
+        responses = post_all(f"{base}/api/v1.1/promocodes/attach", bodies)
+
+    for code in wanted:
+        answers = [r for body, r in zip(bodies, responses, strict=True) if body["code"] == code]
+        assert sorted(r.status_code for r in answers) == [200] + [409] * (len(answers) - 1)
+        assert {r.json()["error_text"] for r in answers if r.status_code == 409} == {
+            "Promo code is already attached"
+        }
+        [winner] = [r.json()["data"] for r in answers if r.status_code == 200]
+        assert winner["code"] == code
+    assert sorted(attached_codes(session, loyalty_id)) == wanted
