@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import re
 import secrets
 import sys
@@ -135,17 +136,10 @@ def count(client, log: Path, name: str, token: str, calls: list[dict]) -> tuple[
     return len(sent) / len(calls), kinds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=20, help="attach calls per kind")
-    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
-    parser.add_argument("--log", default=default_log(), help="the server's log file")
-    parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
-    args = parser.parse_args()
-    if not args.log or not Path(args.log).is_file():
-        sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
-    log = Path(args.log)
-    server = make_url(args.url)
+def measure(url: str, log: Path, calls: int, pgbouncer: bool = False) -> dict[str, tuple]:
+    """Count each kind of attach on a database of the run's own; print and return, for each
+    kind, the statements per call and what they were."""
+    server = make_url(url)
     name = f"promo_bench_trips_{secrets.token_hex(4)}"
     make_database(server, name)
     try:
@@ -155,17 +149,19 @@ def main() -> None:
                 "SECRET_KEY": "bench",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "PROMO_RATELIMIT_ENABLED": False,
-                "PROMO_PGBOUNCER": args.pgbouncer,
+                "PROMO_PGBOUNCER": pgbouncer,
             }
         )
-        token, limited, ids = fill(app, args.calls)
+        token, limited, ids = fill(app, calls)
         client = app.test_client()
-        n = args.calls
+        n = calls
         draw = {"db_id": ids["db_id"], "loyalty_id": ids["pool"]}
         named = {"db_id": ids["db_id"], "loyalty_id": ids["named"]}
-        # One call of each first: the pool's connection is made, and SQLAlchemy asks the
-        # server about itself, once per process.
+        # One call of each first: the pool's connection is made, SQLAlchemy asks the server
+        # about itself, once per process, and each token's first use is noted (then at most
+        # once a minute per process: token_use.py).
         attach(client, token, {**draw, "email": "customer0@example.com"})
+        attach(client, limited, {**draw, "email": f"customer{2 * n + 1}@example.com"})
         attach(client, token, {**named, "email": "customer0@example.com", "code": "NAMED-0"})
         kinds = {
             "pool draw": [{**draw, "email": f"customer{i}@example.com"} for i in range(1, n + 1)],
@@ -187,14 +183,68 @@ def main() -> None:
             ],
         }
         print(f"PostgreSQL statements per attach call ({n} calls each, server log of {name}):")
-        for kind, calls in kinds.items():
-            per_call, seen = count(client, log, name, token, calls)
+        counted = {}
+        for kind, kind_calls in kinds.items():
+            per_call, seen = count(client, log, name, token, kind_calls)
             detail = ", ".join(f"{word} {number / n:g}" for word, number in seen.most_common())
             print(f"  {kind:<28} {per_call:5.2f}   ({detail})")
+            counted[kind] = (per_call, detail)
         with app.app_context():
             app.extensions["promo"].engine.dispose()
     finally:
         drop_database(server, name)
+    return counted
+
+
+# The statements of each kind before the one-statement draw (cb54dbd), and the target now.
+BEFORE = {
+    "pool draw": (6, "<= 1"),
+    "pool draw, limited token": (7, "<= 1"),
+    "named code, free": (11, "none"),
+    "named code, new": (15, "none"),
+    "named code, again (retry)": (7, "none"),
+}
+
+
+def rows(args) -> list:
+    """bench/run.py's `round-trips` rows: statements per attach call, by the server's log."""
+    from bench.run import Row
+
+    log = os.environ.get("PROMO_BENCH_POSTGRES_LOG") or default_log()
+    what = "PostgreSQL statements (round trips) per attach: {}"
+    if not log or not os.access(log, os.R_OK):
+        reason = "no readable server log (set PROMO_BENCH_POSTGRES_LOG)"
+        return [Row(what.format("pool draw"), "not available", "", None, "<= 1", reason)]
+    url = os.environ.get("PROMO_BENCH_POSTGRES_URL", DEFAULT_URL)
+    counted = measure(url, Path(log), calls=10)
+    table = []
+    for kind, (per_call, detail) in counted.items():
+        before, target = BEFORE[kind]
+        # A draw is measured against its one statement; the other kinds against before.
+        baseline = 1 if target != "none" else before
+        table.append(
+            Row(
+                what.format(kind),
+                f"{per_call:.2f}",
+                f"{baseline} ({before} before the one-statement draw, cb54dbd)",
+                per_call / baseline,
+                target,
+                detail,
+            )
+        )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20, help="attach calls per kind")
+    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
+    parser.add_argument("--log", default=default_log(), help="the server's log file")
+    parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
+    args = parser.parse_args()
+    if not args.log or not Path(args.log).is_file():
+        sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
+    measure(args.url, Path(args.log), args.calls, args.pgbouncer)
 
 
 if __name__ == "__main__":
