@@ -6,7 +6,11 @@ that a noisy machine moves both and the ratio keeps its meaning. Usage:
     .venv/bin/python bench/run.py            # everything, 1,000,000-code sizes
     .venv/bin/python bench/run.py --quick    # smaller sizes, for a try-out
     .venv/bin/python bench/run.py --only throughput latency
+    .venv/bin/python bench/run.py --only postgresql      # the rows that run on PostgreSQL
     .venv/bin/python bench/run.py --only counts --codes 10000000   # the counts at 10^7
+
+--only takes names of rows, and databases (sqlite, postgresql): a database selects every row
+that runs on it, and a row that runs on both runs on the named one only.
 
 Scratch databases and files go to bench/out/ (ignored by git), results to
 bench/out/results.json as well as the screen.
@@ -29,7 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,7 +56,6 @@ from promo_app.tokens import create_token  # noqa: E402
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 ATTACH_PATH = "/api/v1.1/promocodes/attach"
-ROWS = ("throughput", "latency", "import", "busy", "page", "counts")
 SERVERS: dict[int, subprocess.Popen] = {}  # port -> master process of each running gunicorn
 
 
@@ -646,6 +649,10 @@ def bench_counts(args: argparse.Namespace) -> list[Row]:
     attach req/s on PostgreSQL with and without the counting triggers (bench/counts.py)."""
     import counts  # bench/counts.py, which imports this module
 
+    args = argparse.Namespace(**vars(args))
+    args.backends = [backend for backend in args.backends if backend in args.databases]
+    if "postgresql" not in args.databases:  # the attach part runs on PostgreSQL
+        args.parts = [part for part in args.parts if part != "attach"]
     return counts.run_counts(args)
 
 
@@ -673,14 +680,53 @@ def page_row(args: argparse.Namespace, which: str) -> Row:
     )
 
 
+def bench_module_rows(module: str) -> Callable[[argparse.Namespace], list[Row]]:
+    """The rows of a benchmark of its own module (bench/`module`.py), which has `rows(args)`."""
+
+    def measure(args: argparse.Namespace) -> list[Row]:
+        import importlib
+
+        return importlib.import_module(module).rows(args)
+
+    return measure
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A benchmark of the table: what measures its rows, the databases it runs on (`--only
+    postgresql` selects by them) and whether it needs wrk."""
+
+    measure: Callable[[argparse.Namespace], list[Row]]
+    databases: tuple[str, ...]
+    wrk: bool = False
+
+
+DATABASES = ("sqlite", "postgresql")
 BENCHMARKS = {
-    "throughput": bench_throughput,
-    "latency": bench_latency,
-    "import": bench_import,
-    "busy": bench_busy,
-    "page": bench_page,
-    "counts": bench_counts,
+    "throughput": Bench(bench_throughput, ("sqlite",), wrk=True),
+    "latency": Bench(bench_latency, ("sqlite",)),
+    "import": Bench(bench_import, ("sqlite",)),
+    "busy": Bench(bench_busy, ("sqlite",)),
+    "page": Bench(bench_page, ("sqlite",)),
+    "counts": Bench(bench_counts, ("sqlite", "postgresql"), wrk=True),
+    "round-trips": Bench(bench_module_rows("round_trips"), ("postgresql",)),
+    "latency-pg": Bench(bench_module_rows("latency_pg"), ("postgresql",), wrk=True),
+    "contention": Bench(bench_module_rows("contention_pg"), ("postgresql",), wrk=True),
 }
+
+
+def selected(only: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The benchmarks `--only` names, by name or by database, in the order named; and the
+    databases the rows are to run on (those named, or all)."""
+    databases = tuple(name for name in DATABASES if name in only) or DATABASES
+    names: list[str] = []
+    for item in only:
+        names += [
+            name
+            for name, bench in BENCHMARKS.items()
+            if name == item or (item in DATABASES and item in bench.databases)
+        ]
+    return list(dict.fromkeys(names)), databases
 
 
 # Reporting -----------------------------------------------------------------------------
@@ -723,7 +769,13 @@ def table(rows: list[Row]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[*BENCHMARKS, *DATABASES],
+        default=list(BENCHMARKS),
+        help="rows by name, or every row of a database (sqlite, postgresql)",
+    )
     parser.add_argument("--quick", action="store_true", help="100,000 codes, shorter runs")
     parser.add_argument("--codes", type=int, default=1_000_000, help="the large size")
     parser.add_argument("--pool", type=int, default=100_000, help="free codes for load runs")
@@ -743,15 +795,17 @@ def main() -> None:
     if args.quick:
         args.codes, args.pool, args.seconds, args.rounds = 100_000, 20_000, 2, 2
         args.latency_rounds, args.import_runs = 40, 1
-    if shutil.which("wrk") is None and "throughput" in args.only:
-        sys.exit("The throughput benchmark needs wrk (apt-get install wrk).")
+    args.only, args.databases = selected(args.only)
+    needing_wrk = [name for name in args.only if BENCHMARKS[name].wrk]
+    if shutil.which("wrk") is None and needing_wrk:
+        sys.exit(f"The {', '.join(needing_wrk)} rows need wrk (apt-get install wrk).")
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}", flush=True)
     rows: list[Row] = []
     for name in args.only:
         started = time.perf_counter()
         print(f"Running {name} ...", flush=True)
-        rows.extend(BENCHMARKS[name](args))
+        rows.extend(BENCHMARKS[name].measure(args))
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
     print()
     print(table(rows))
