@@ -6,8 +6,10 @@ one gunicorn (2 sync workers, as the other PostgreSQL rows). wrk loads the same 
 A sync worker answers one request at a time and holds one connection of its SQLAlchemy pool
 while it does (5 + 10 overflow per worker, never more than one in use): the clients beyond
 the two being served wait in gunicorn's listen backlog (2048), not for a database connection.
-After the load it counts, in the database, the attachments of the pool's codes against the
-distinct codes among them, and the connections the server held. Usage:
+After each load it waits for the requests wrk left queued (they would otherwise be answered
+in the next round's time). At the end it counts, in the database, the attachments of the
+pool's codes against the distinct codes among them, and the connections the server held.
+Usage:
 
     .venv/bin/python bench/contention_pg.py [--rounds 3] [--seconds 8] [--codes 100000]
         [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -23,6 +25,7 @@ import os
 import re
 import secrets
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,6 +47,13 @@ def database_name() -> str:
     """A name of the run's own, saying which checkout made it (its folder's name)."""
     checkout = re.sub(r"[^a-z0-9]+", "_", ROOT.name.lower())
     return f"promo_bench_contention_{checkout}_{secrets.token_hex(3)}"
+
+
+def drain(port: int, body: str) -> None:
+    """Wait for the requests wrk left in the server's backlog when it stopped (up to one per
+    connection), which the workers still answer: else they would take the next round's time."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as callers:
+        list(callers.map(lambda _n: post(port, body), range(WORKERS)))
 
 
 def held_twice(url: str, loyalty_id: int) -> dict[str, int]:
@@ -90,9 +100,11 @@ def measure(args: argparse.Namespace) -> dict:
                 with contextlib.suppress(TimeoutError):
                     post(port, body)
             wrk(port, body, 2, MANY)  # warm up
+            drain(port, body)
 
             def load(clients: str, seconds: float) -> dict:
                 result = wrk(port, body, seconds, int(clients))
+                drain(port, body)
                 results[clients].append(result)
                 return result
 
