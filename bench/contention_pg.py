@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compare import alternating_rounds, workers_cpu_seconds
-from latency_pg import wrk
+from latency_pg import fill_pool, wrk
 from round_trips import DEFAULT_URL, admin, drop_database
 from run import OUT, ROOT, Row, gunicorn, make_shop, post
 from sqlalchemy import create_engine, func, make_url, select, text
@@ -92,7 +92,8 @@ def measure(args: argparse.Namespace) -> dict:
     engine.dispose()
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
-        shop = make_shop(url, args.codes)
+        shop = make_shop(url, 0)
+        fill_pool(url, shop.loyalty_id, args.codes)
         body = shop.attach_body()
         results: dict[str, list[dict]] = {str(FEW): [], str(MANY): []}
         with gunicorn("wsgi:app", {"DATABASE_URL": url}, workers=WORKERS) as port:

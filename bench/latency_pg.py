@@ -27,10 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import make_url  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bench.round_trips import DEFAULT_URL, admin, drop_database  # noqa: E402
 from bench.run import ATTACH_PATH, OUT, gunicorn, make_shop, post  # noqa: E402
+from promo_app.times import utcnow  # noqa: E402
 
 SERVERS = {
     "now": "wsgi:app",
@@ -59,6 +61,22 @@ def delay_relay(rtt_ms: float, host: str, port: int) -> Iterator[int]:
         relay.terminate()
         relay.wait(timeout=15)
         relay.stdout.close()
+
+
+def fill_pool(url: str, loyalty_id: int, codes: int) -> None:
+    """Add `codes` free codes to the pool in one INSERT … SELECT: make_shop's executemany
+    runs the counting trigger once per code on PostgreSQL (minutes for 100,000)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO promo_code (loyalty_id, code, created) "
+                "SELECT :program, 'POOL-' || lpad(i::text, 8, '0'), :now "
+                "FROM generate_series(0, :count - 1) AS i"
+            ),
+            {"program": loyalty_id, "now": utcnow(), "count": codes},
+        )
+    engine.dispose()
 
 
 def wrk(port: int, body: str, seconds: float, connections: int) -> dict:
@@ -92,7 +110,8 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     engine.dispose()
     try:
-        shop = make_shop(server.set(database=name).render_as_string(False), args.codes)
+        shop = make_shop(server.set(database=name).render_as_string(False), 0)
+        fill_pool(server.set(database=name).render_as_string(False), shop.loyalty_id, args.codes)
         with ExitStack() as stack:
             relay = stack.enter_context(
                 delay_relay(args.rtt_ms, server.host or "127.0.0.1", server.port or 5432)
