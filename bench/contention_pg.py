@@ -30,10 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import OUT, ROOT, Row, make_shop
 from compare import alternating_rounds, workers_cpu_seconds
 from latency_pg import fill_pool, wrk
 from round_trips import DEFAULT_URL, admin, drop_database
-from run import OUT, ROOT, Row, gunicorn, make_shop, post
+from servers import gunicorn, post
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 

@@ -27,11 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import OUT, make_shop  # noqa: E402
+from servers import ATTACH_PATH, gunicorn, post  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bench.round_trips import DEFAULT_URL, admin, drop_database  # noqa: E402
-from bench.run import ATTACH_PATH, OUT, gunicorn, make_shop, post  # noqa: E402
 from promo_app.times import utcnow  # noqa: E402
 
 SERVERS = {
@@ -159,7 +160,7 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 def rows(args: argparse.Namespace) -> list:
     """bench/run.py's `latency-pg` rows: now against before and against the floor, at 1 ms."""
-    from bench.run import Row
+    from common import Row
 
     options = argparse.Namespace(
         rtt_ms=1.0,

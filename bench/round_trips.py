@@ -208,7 +208,7 @@ BEFORE = {
 
 def rows(args) -> list:
     """bench/run.py's `round-trips` rows: statements per attach call, by the server's log."""
-    from bench.run import Row
+    from common import Row
 
     log = os.environ.get("PROMO_BENCH_POSTGRES_LOG") or default_log()
     what = "PostgreSQL statements (round trips) per attach: {}"

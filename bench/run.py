@@ -26,36 +26,22 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-# F401: re-exported until the other benchmarks import them from common, servers and rows_busy
-# (the next commit).
-from common import (  # noqa: F401
-    BIN,
+import counts  # bench/counts.py: the counts row and its own options
+
+# make_shop is re-exported: bench/compare.py makes its shop in another checkout with `from run
+# import make_shop`, and a checkout older than bench/common.py has make_shop in run.py alone.
+from common import (
     OUT,
-    ROOT,
     Row,
-    Shop,
-    codes_file,
-    count_codes,
-    import_command,
     machine,
-    make_shop,
-    sqlite_url,
+    make_shop,  # noqa: F401
     table,
 )
-from rows_busy import BENCH_ADMIN_PASSWORD, CSRF_FIELD, FLASK_PROMO, bench_busy, sign_in_to_page  # noqa: F401
+from rows_busy import bench_busy
 from rows_import import bench_import
 from rows_latency import bench_latency
 from rows_page import bench_page
 from rows_throughput import bench_throughput
-from servers import (  # noqa: F401
-    ATTACH_PATH,
-    SERVERS,
-    gunicorn,
-    percentile,
-    post,
-    run_measured,
-    wrk,
-)
 
 # The benchmarks ------------------------------------------------------------------------
 
@@ -63,8 +49,6 @@ from servers import (  # noqa: F401
 def bench_counts(args: argparse.Namespace) -> list[Row]:
     """The overview and a program's page at --codes codes vs 1,000 (SQLite, PostgreSQL), and
     attach req/s on PostgreSQL with and without the counting triggers (bench/counts.py)."""
-    import counts  # bench/counts.py, which imports this module
-
     args = argparse.Namespace(**vars(args))
     args.backends = [backend for backend in args.backends if backend in args.databases]
     if "postgresql" not in args.databases:  # the attach part runs on PostgreSQL
@@ -142,8 +126,6 @@ def main() -> None:
     parser.add_argument(
         "--latency-rounds", type=int, default=150, help="rounds of 20 calls for the latency rows"
     )
-    import counts  # bench/counts.py: its own options
-
     counts.add_options(parser)
     args = parser.parse_args()
     if args.quick:
