@@ -24,18 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from run import (  # noqa: E402
-    BENCH_ADMIN_PASSWORD,
-    CSRF_FIELD,
-    FLASK_PROMO,
-    OUT,
-    gunicorn,
-    make_shop,
-    percentile,
-    post,
-    sign_in_to_page,
-    sqlite_url,
-)
+from common import OUT, make_shop, sqlite_url  # noqa: E402
+from rows_busy import BENCH_ADMIN_PASSWORD, CSRF_FIELD, FLASK_PROMO, sign_in_to_page  # noqa: E402
+from servers import gunicorn, percentile, post  # noqa: E402
 
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 

@@ -35,8 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, OUT, ROOT, SERVERS, Shop, gunicorn, make_shop, sqlite_url, wrk
+from common import BIN, OUT, ROOT, Shop, make_shop, sqlite_url
+from servers import SERVERS, gunicorn, wrk
 
+# Run in the other checkout: from `run`, which has make_shop in old checkouts and new ones.
 MAKE_SHOP = """
 import dataclasses, json, sys
 sys.path.insert(0, "bench")

@@ -22,19 +22,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 
-from page_speed import best_of
-from run import (  # also puts the checkout on the path, for promo_app
+from common import (  # also puts the checkout on the path, for promo_app
     Row,
     codes_file,
     count_codes,
-    gunicorn,
     import_command,
     make_shop,
-    post,
-    run_measured,
     sqlite_url,
-    wrk,
 )
+from page_speed import best_of
+from servers import gunicorn, post, run_measured, wrk
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from promo_app import create_app

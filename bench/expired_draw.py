@@ -24,7 +24,8 @@ import sys
 import time
 from datetime import timedelta
 
-from run import OUT, Row, gunicorn, make_shop, percentile, post, sqlite_url, table
+from common import OUT, Row, make_shop, sqlite_url, table
+from servers import gunicorn, percentile, post
 from sqlalchemy import create_engine, insert, make_url, text
 
 from promo_app.models import PromoCode

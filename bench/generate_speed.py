@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from run import BIN, OUT, count_codes, import_command, make_shop, run_measured, sqlite_url  # noqa: E402
+from common import BIN, OUT, count_codes, import_command, make_shop, sqlite_url  # noqa: E402
+from servers import run_measured  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from promo_app import create_app  # noqa: E402

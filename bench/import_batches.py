@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from run import OUT, ROOT, codes_file, count_codes, make_shop, run_measured, sqlite_url
+from common import OUT, ROOT, codes_file, count_codes, make_shop, sqlite_url
+from servers import run_measured
 
 
 def child(url: str, path: str, loyalty_id: str, batch_size: str) -> None:

@@ -27,10 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import make_url  # noqa: E402
+from common import OUT, make_shop  # noqa: E402
+from servers import ATTACH_PATH, gunicorn, post  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
-from bench.round_trips import admin, drop_database  # noqa: E402
-from bench.run import ATTACH_PATH, OUT, gunicorn, make_shop, post  # noqa: E402
+from bench.round_trips import DEFAULT_URL, admin, drop_database  # noqa: E402
+from promo_app.times import utcnow  # noqa: E402
 
 SERVERS = {
     "now": "wsgi:app",
@@ -61,6 +64,22 @@ def delay_relay(rtt_ms: float, host: str, port: int) -> Iterator[int]:
         relay.stdout.close()
 
 
+def fill_pool(url: str, loyalty_id: int, codes: int) -> None:
+    """Add `codes` free codes to the pool in one INSERT … SELECT: make_shop's executemany
+    runs the counting trigger once per code on PostgreSQL (minutes for 100,000)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO promo_code (loyalty_id, code, created) "
+                "SELECT :program, 'POOL-' || lpad(i::text, 8, '0'), :now "
+                "FROM generate_series(0, :count - 1) AS i"
+            ),
+            {"program": loyalty_id, "now": utcnow(), "count": codes},
+        )
+    engine.dispose()
+
+
 def wrk(port: int, body: str, seconds: float, connections: int) -> dict:
     command = [
         *("wrk", "--latency", "--threads", "2"),
@@ -81,15 +100,9 @@ def wrk(port: int, body: str, seconds: float, connections: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rtt-ms", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--codes", type=int, default=200_000, help="free codes in the pool")
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Load the three servers in alternating rounds on a database of the run's own; print and
+    return each one's req/s, worst p99 and non-2xx answers."""
     OUT.mkdir(parents=True, exist_ok=True)
     server = make_url(args.url)
     name = f"promo_bench_rtt_{secrets.token_hex(4)}"
@@ -98,7 +111,8 @@ def main() -> None:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     engine.dispose()
     try:
-        shop = make_shop(server.set(database=name).render_as_string(False), args.codes)
+        shop = make_shop(server.set(database=name).render_as_string(False), 0)
+        fill_pool(server.set(database=name).render_as_string(False), shop.loyalty_id, args.codes)
         with ExitStack() as stack:
             relay = stack.enter_context(
                 delay_relay(args.rtt_ms, server.host or "127.0.0.1", server.port or 5432)
@@ -120,22 +134,70 @@ def main() -> None:
             for _round in range(args.rounds):
                 for label, port in ports.items():
                     totals[label].append(wrk(port, body, args.seconds, args.connections))
-        load = os.getloadavg()[0]
-        print(
-            f"PostgreSQL at {args.rtt_ms:g} ms RTT, gunicorn -w 2, wrk -c {args.connections}, "
-            f"{args.rounds}x{args.seconds:g}s alternating, load average {load:.1f}:"
-        )
-        rps = {}
-        for label, results in totals.items():
-            requests = sum(result["requests"] for result in results)
-            rps[label] = requests / (args.rounds * args.seconds)
-            p99 = max(result["p99_ms"] for result in results)
-            bad = sum(result["non_2xx"] for result in results)
-            print(f"  {label:<7} {rps[label]:8.1f} req/s   p99 {p99:7.1f} ms   non-2xx {bad}")
-        print(f"  now / before: {rps['now'] / rps['before']:.2f}")
-        print(f"  now / floor:  {rps['now'] / rps['floor']:.2f}")
     finally:
         drop_database(server, name)
+    load = os.getloadavg()[0]
+    print(
+        f"PostgreSQL at {args.rtt_ms:g} ms RTT, gunicorn -w 2, wrk -c {args.connections}, "
+        f"{args.rounds}x{args.seconds:g}s alternating, load average {load:.1f}:"
+    )
+    figures = {}
+    for label, results in totals.items():
+        figures[label] = {
+            "rps": sum(result["requests"] for result in results) / (args.rounds * args.seconds),
+            "p99_ms": max(result["p99_ms"] for result in results),
+            "non_2xx": sum(result["non_2xx"] for result in results),
+        }
+        figure = figures[label]
+        print(
+            f"  {label:<7} {figure['rps']:8.1f} req/s   p99 {figure['p99_ms']:7.1f} ms   "
+            f"non-2xx {figure['non_2xx']}"
+        )
+    print(f"  now / before: {figures['now']['rps'] / figures['before']['rps']:.2f}")
+    print(f"  now / floor:  {figures['now']['rps'] / figures['floor']['rps']:.2f}")
+    return figures
+
+
+def rows(args: argparse.Namespace) -> list:
+    """bench/run.py's `latency-pg` rows: now against before and against the floor, at 1 ms."""
+    from common import Row
+
+    options = argparse.Namespace(
+        rtt_ms=1.0,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        connections=32,
+        codes=args.pool,
+        url=os.environ.get("PROMO_BENCH_POSTGRES_URL", DEFAULT_URL),
+    )
+    figures = measure(options)
+    now = figures["now"]
+    setting = f"PostgreSQL at 1 ms RTT, gunicorn -w 2, wrk -c 32, {args.rounds}x{args.seconds:g}s"
+    return [
+        Row(
+            f"attach from the pool, req/s, {setting}: now vs {label}",
+            f"{now['rps']:.0f} req/s (p99 {now['p99_ms']:.0f} ms)",
+            f"{figures[label]['rps']:.0f} req/s (p99 {figures[label]['p99_ms']:.0f} ms), {what}",
+            now["rps"] / figures[label]["rps"],
+            target,
+            f"non-2xx: {now['non_2xx']} and {figures[label]['non_2xx']}",
+        )
+        for label, what, target in (
+            ("before", "the full path of six statements", ">= 3"),
+            ("floor", "the same statement on raw psycopg", ">= 0.85"),
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rtt-ms", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--codes", type=int, default=200_000, help="free codes in the pool")
+    parser.add_argument("--url", default=DEFAULT_URL)
+    measure(parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import wrk
+from servers import wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = 400_000

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from run import OUT, codes_file, count_codes, make_shop, sqlite_url
+from common import OUT, codes_file, count_codes, make_shop, sqlite_url
 from sqlalchemy import select
 
 from promo_app import create_app

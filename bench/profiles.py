@@ -28,15 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import (  # noqa: E402
-    BIN,
-    OUT,
-    gunicorn,
-    make_shop,
-    run_measured,
-    sqlite_url,
-    wrk,
-)
+from common import BIN, OUT, make_shop, sqlite_url  # noqa: E402
+from servers import gunicorn, run_measured, wrk  # noqa: E402
+
 from promo_app import create_app  # noqa: E402
 from promo_app.models import CustomField  # noqa: E402
 from promo_app.profiles.batch import import_profiles  # noqa: E402

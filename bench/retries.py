@@ -29,8 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import OUT, ROOT, make_shop, sqlite_url
 from compare import alternating_rounds, make_shop_in
-from run import OUT, ROOT, gunicorn, make_shop, sqlite_url, wrk
+from servers import gunicorn, wrk
 
 # name: (server settings, wrk script, wrk environment[, app]); the baseline's comes from
 # --baseline. "no event" is this checkout with the history's events not written.

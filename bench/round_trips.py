@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import re
 import secrets
 import sys
@@ -175,23 +176,17 @@ def kinds(ids: dict[str, int], limited: str, n: int, first: int) -> dict[str, li
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=20, help="attach calls per kind")
-    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
-    parser.add_argument("--log", default=default_log(), help="the server's log file")
-    parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
-    parser.add_argument(
-        "--tag", default="", help="a word in the database's name (on a shared server: whose)"
-    )
-    args = parser.parse_args()
-    if not args.log or not Path(args.log).is_file():
-        sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
-    log = Path(args.log)
-    server = make_url(args.url)
-    tag = re.sub(r"[^a-z0-9]", "", args.tag.lower())
+def measure(
+    url: str, log: Path, calls: int, pgbouncer: bool = False, tag: str = ""
+) -> dict[str, tuple[float, float, str]]:
+    """Count each kind of attach on a database of the run's own, as the app runs it and by
+    the full path alone; print and return, for each kind, (statements per call, statements
+    per call of the full path, what they were)."""
+    server = make_url(url)
+    tag = re.sub(r"[^a-z0-9]", "", tag.lower())
     name = f"promo_bench_trips_{tag + '_' if tag else ''}{secrets.token_hex(4)}"
     make_database(server, name)
+    counted = {}
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
         app = create_app(
@@ -199,16 +194,17 @@ def main() -> None:
                 "SECRET_KEY": "bench",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "PROMO_RATELIMIT_ENABLED": False,
-                "PROMO_PGBOUNCER": args.pgbouncer,
+                "PROMO_PGBOUNCER": pgbouncer,
             }
         )
-        token, limited, ids = fill(app, args.calls)
+        token, limited, ids = fill(app, calls)
         client = app.test_client()
-        n = args.calls
+        n = calls
         draw = {"db_id": ids["db_id"], "loyalty_id": ids["pool"]}
         named = {"db_id": ids["db_id"], "loyalty_id": ids["named"]}
-        # One call of each first: the pool's connection is made, and SQLAlchemy asks the
-        # server about itself, once per process.
+        # One call of each first: the pool's connection is made, SQLAlchemy asks the server
+        # about itself, once per process, and each token's first use is noted (then at most
+        # once a minute per process: token_use.py).
         attach(client, token, {**draw, "email": "customer0@example.com"})
         attach(client, token, {**named, "email": "customer0@example.com", "code": "NAMED-0"})
         attach(client, limited, {**draw, "email": "customer0@example.com"})
@@ -226,10 +222,51 @@ def main() -> None:
                 promo_app.attach_pg.try_attach = real
             detail = ", ".join(f"{word} {number / n:g}" for word, number in seen.most_common())
             print(f"  {kind:<36} {per_call:5.2f}  {before:9.2f}   ({detail})")
+            counted[kind] = (per_call, before, detail)
         with app.app_context():
             app.extensions["promo"].engine.dispose()
     finally:
         drop_database(server, name)
+    return counted
+
+
+def rows(args) -> list:
+    """bench/run.py's `round-trips` rows: statements per attach call, by the server's log,
+    against the full path alone in the same run."""
+    from common import Row
+
+    log = os.environ.get("PROMO_BENCH_POSTGRES_LOG") or default_log()
+    what = "PostgreSQL statements (round trips) per attach: {}"
+    if not log or not os.access(log, os.R_OK):
+        reason = "no readable server log (set PROMO_BENCH_POSTGRES_LOG)"
+        return [Row(what.format("pool draw"), "not available", "", None, "<= 1", reason)]
+    url = os.environ.get("PROMO_BENCH_POSTGRES_URL", DEFAULT_URL)
+    return [
+        Row(
+            what.format(kind),
+            f"{per_call:.2f}",
+            f"{before:.2f} (the full path alone, same run)",
+            per_call / before,
+            "<= 1",
+            detail,
+        )
+        for kind, (per_call, before, detail) in measure(url, Path(log), calls=10).items()
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20, help="attach calls per kind")
+    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (superuser)")
+    parser.add_argument("--log", default=default_log(), help="the server's log file")
+    parser.add_argument("--pgbouncer", action="store_true", help="run with PROMO_PGBOUNCER")
+    parser.add_argument(
+        "--tag", default="", help="a word in the database's name (on a shared server: whose)"
+    )
+    args = parser.parse_args()
+    if not args.log or not Path(args.log).is_file():
+        sys.exit("Give the PostgreSQL server's log file with --log (no default one found).")
+    measure(args.url, Path(args.log), args.calls, args.pgbouncer, args.tag)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import OUT, make_shop, sqlite_url
 from compare import alternating_rounds
-from run import OUT, gunicorn, make_shop, sqlite_url, wrk
+from servers import gunicorn, wrk
 
 CONTENDERS = {
     "as shipped": "wsgi:app",

@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from run import OUT, sqlite_url
+from common import OUT, sqlite_url
 
 from promo_app import create_app
 

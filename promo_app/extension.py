@@ -52,7 +52,11 @@ class PromoCodes:
             if app.config.get("SQLALCHEMY_DATABASE_URI"):
                 default_url = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
                 app.config["SQLALCHEMY_DATABASE_URI"] = default_url
-            app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, url)
+            # The promo bind takes the app's SQLALCHEMY_ENGINE_OPTIONS (a pool's size) as the
+            # default bind does: Flask-SQLAlchemy gives them to the default bind alone.
+            options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+            bind = {**options, "url": url} if options else url
+            app.config.setdefault("SQLALCHEMY_BINDS", {}).setdefault(BIND_KEY, bind)
             self.db.init_app(app)
         engine = ensure_promo_engine(self.db, app)
         sqlite_lock.install(engine, app.config["PROMO_SQLITE_BUSY_TIMEOUT_MS"])

@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for run.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for common.py
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout
 
+from common import OUT, make_shop, sqlite_url
 from pyinstrument import Profiler
-from run import OUT, make_shop, sqlite_url
 
 from promo_app import create_app
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from tests.helpers import stop_process
@@ -75,3 +75,13 @@ def gunicorn(database_url: str, workers: int = 4, **env: str) -> Iterator[str]:
     finally:
         stop_process(process)
         output.close()
+
+
+@contextmanager
+def app_servers(database_url: str, count: int, workers: int = 4, **env: str) -> Iterator[list[str]]:
+    """Serve wsgi:app with `count` gunicorns on one database, on ports of their own, sharing
+    `workers` processes among them (at least one each); yield their base URLs."""
+    with ExitStack() as stack:
+        each = max(1, workers // count)
+        servers = [gunicorn(database_url, workers=each, **env) for _ in range(count)]
+        yield [stack.enter_context(server) for server in servers]

@@ -1,5 +1,6 @@
 """Many sign-ups of one new customer at once, against a real gunicorn with several workers:
-one profile, not several, on SQLite and on PostgreSQL."""
+one profile, not several, on SQLite and on PostgreSQL; and on PostgreSQL across two app
+servers, the sign-ups taking turns between them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from sqlalchemy import func, select
 
 from promo_app.models import Profile
 
-from .server import gunicorn
-from .test_concurrency import post_all
+from .server import app_servers
+from .test_concurrency import on_each, post_all
 
 pytestmark = pytest.mark.slow
 
@@ -44,11 +45,11 @@ def live_profiles(session, **where) -> int:
     ],
 )
 def test_concurrent_imports_of_one_new_customer_make_one_profile(
-    database_url, session, shop, identify
+    database_url, session, shop, identify, servers
 ):
     before = live_profiles(session)
-    with gunicorn(database_url, workers=4) as base:
-        url = f"{base}/api/v1.1/profiles/import"
+    with app_servers(database_url, servers) as bases:
+        url = on_each(bases, "/api/v1.1/profiles/import")
         warm = {"token": shop.token, "db_id": shop.db_id, "email": "bob@example.com"}
         post_all(url, [warm] * 8)  # every worker has started its app and its connection
         rounds = []

@@ -2,7 +2,8 @@
 
 A shop's client that times out and sends again, sixteen times at once: with one
 Idempotency-Key the calls share one answer; in a one-per-profile program the draws for one
-customer share one code even without a key.
+customer share one code even without a key. With one app server, or two in front of one
+PostgreSQL database, the retries taking turns between them.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from sqlalchemy import func, select
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine
 from promo_app.models import Attachment, IdempotencyKey, LoyaltyProgram, PromoCode
-from tests.live.server import gunicorn
-from tests.live.test_concurrency import attached_codes, post_all
+from tests.live.server import app_servers
+from tests.live.test_concurrency import ATTACH, attached_codes, on_each, post_all
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def make_program(session, name: str, one_per_profile: bool) -> int:
     return loyalty_id
 
 
-def test_sixteen_retries_with_one_key_draw_one_code(database_url, session, shop):
+def test_sixteen_retries_with_one_key_draw_one_code(database_url, session, shop, servers):
     loyalty_id = make_program(session, "Keyed", one_per_profile=False)
     body = {
         "token": shop.token,
@@ -41,8 +42,8 @@ def test_sixteen_retries_with_one_key_draw_one_code(database_url, session, shop)
         "email": "alice@example.com",
         "idempotency_key": "order-1001",
     }
-    with gunicorn(database_url, workers=4) as base:
-        responses = post_all(f"{base}/api/v1.1/promocodes/attach", [body] * CLIENTS)
+    with app_servers(database_url, servers) as bases:
+        responses = post_all(on_each(bases, ATTACH), [body] * CLIENTS)
 
     assert [r.status_code for r in responses] == [200] * CLIENTS
     answers = [r.json() for r in responses]
@@ -56,7 +57,7 @@ def test_sixteen_retries_with_one_key_draw_one_code(database_url, session, shop)
 
 
 def test_sixteen_draws_for_one_customer_in_a_one_per_profile_program_give_one_code(
-    database_url, session, shop
+    database_url, session, shop, servers
 ):
     loyalty_id = make_program(session, "Once", one_per_profile=True)
     body = {
@@ -65,8 +66,8 @@ def test_sixteen_draws_for_one_customer_in_a_one_per_profile_program_give_one_co
         "loyalty_id": loyalty_id,
         "email": "alice@example.com",
     }
-    with gunicorn(database_url, workers=4) as base:
-        responses = post_all(f"{base}/api/v1.1/promocodes/attach", [body] * CLIENTS)
+    with app_servers(database_url, servers) as bases:
+        responses = post_all(on_each(bases, ATTACH), [body] * CLIENTS)
 
     assert [r.status_code for r in responses] == [200] * CLIENTS
     codes = {r.json()["data"]["code"] for r in responses}

@@ -4,6 +4,7 @@ PROMO_PROXY_FIX, secure cookies and key rotation with SECRET_KEY_FALLBACKS."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy.exc
 from flask import request
 
 from promo_app import create_app
@@ -91,3 +92,19 @@ def test_a_rotated_key_keeps_signed_in_admins_through_fallbacks(environment):
     assert page_with_cookie(create_app()) == 302  # signed with a key it no longer knows
     environment.setenv("SECRET_KEY_FALLBACKS", '["old key"]')
     assert page_with_cookie(create_app()) == 200
+
+
+def test_engine_options_in_the_instance_config_size_the_promo_pool(environment, tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "config.py").write_text(
+        'SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 2, "max_overflow": 1, "pool_timeout": 0.1}\n'
+    )
+    app = create_app()
+    with app.app_context():
+        engine = app.extensions["promo"].engine
+        held = [engine.connect() for _ in range(3)]
+        with pytest.raises(sqlalchemy.exc.TimeoutError):
+            engine.connect()
+        for connection in held:
+            connection.close()
+        engine.dispose()
