@@ -7,6 +7,7 @@ that a noisy machine moves both and the ratio keeps its meaning. Usage:
     .venv/bin/python bench/run.py --quick    # smaller sizes, for a try-out
     .venv/bin/python bench/run.py --only throughput latency
     .venv/bin/python bench/run.py --only counts --codes 10000000   # the counts at 10^7
+    .venv/bin/python bench/run.py --only scale --scale-dbs postgresql   # 10^7 codes, issue 18
 
 Scratch databases and files go to bench/out/ (ignored by git), results to
 bench/out/results.json as well as the screen.
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +53,7 @@ from promo_app.tokens import create_token  # noqa: E402
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 ATTACH_PATH = "/api/v1.1/promocodes/attach"
-ROWS = ("throughput", "latency", "import", "busy", "page", "counts")
+ROWS = ("throughput", "latency", "import", "busy", "page", "counts", "scale")
 SERVERS: dict[int, subprocess.Popen] = {}  # port -> master process of each running gunicorn
 
 
@@ -66,6 +67,7 @@ class Row:
     ratio: float | None
     target: str
     note: str = ""
+    db: str = ""  # the database measured, where a row is of one ("sqlite", "postgresql")
 
     @property
     def verdict(self) -> str:
@@ -351,6 +353,37 @@ def count_free(shop: Shop) -> int:
     return free or 0
 
 
+def interleaved_attach(
+    shops: dict[str, Shop], rounds: int, per_round: int = 20
+) -> dict[str, list[float]]:
+    """Time sequential attach calls to each shop (a gunicorn each), interleaved by `per_round`;
+    after each round the calls' codes are put back (new free codes, outside the timed calls),
+    so that the pools keep their sizes. Return each shop's latencies in seconds."""
+    samples: dict[str, list[float]] = {name: [] for name in shops}
+    with ExitStack() as stack:
+        ports = {
+            name: stack.enter_context(gunicorn("wsgi:app", {"DATABASE_URL": shop.url}))
+            for name, shop in shops.items()
+        }
+        engines = {name: create_engine(shop.url) for name, shop in shops.items()}
+        for name, port in ports.items():
+            for _ in range(per_round):
+                post(port, shops[name].attach_body())  # warm up
+            add_free_codes(engines[name], shops[name], range(per_round), "BACK")
+        for number in range(1, rounds + 1):
+            for name, port in ports.items():
+                body = shops[name].attach_body()
+                for _ in range(per_round):
+                    status, seconds = post(port, body)
+                    assert status == 200, f"attach answered {status}"
+                    samples[name].append(seconds)
+                numbers = range(number * per_round, (number + 1) * per_round)
+                add_free_codes(engines[name], shops[name], numbers, "BACK")
+        for engine in engines.values():
+            engine.dispose()
+    return samples
+
+
 def bench_latency(args: argparse.Namespace) -> list[Row]:
     """Attach latency with a large pool against a small one, interleaved in rounds.
 
@@ -364,29 +397,8 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
         "big": make_shop(sqlite_url("latency-big.db"), free_codes=args.codes),
         "small": make_shop(sqlite_url("latency-small.db"), free_codes=1000),
     }
-    samples: dict[str, list[float]] = {"big": [], "small": []}
-    per_round, rounds = 20, args.latency_rounds
-    with (
-        gunicorn("wsgi:app", {"DATABASE_URL": shops["big"].url}) as big_port,
-        gunicorn("wsgi:app", {"DATABASE_URL": shops["small"].url}) as small_port,
-    ):
-        servers = (("big", big_port), ("small", small_port))
-        engines = {name: create_engine(shop.url) for name, shop in shops.items()}
-        for name, port in servers:
-            for _ in range(per_round):
-                post(port, shops[name].attach_body())  # warm up
-            add_free_codes(engines[name], shops[name], range(per_round), "BACK")
-        for number in range(1, rounds + 1):
-            for name, port in servers:
-                body = shops[name].attach_body()
-                for _ in range(per_round):
-                    status, seconds = post(port, body)
-                    assert status == 200, f"attach answered {status}"
-                    samples[name].append(seconds)
-                numbers = range(number * per_round, (number + 1) * per_round)
-                add_free_codes(engines[name], shops[name], numbers, "BACK")
-        for engine in engines.values():
-            engine.dispose()
+    per_round = 20
+    samples = interleaved_attach(shops, args.latency_rounds, per_round)
     rows = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         big_value = percentile(samples["big"], fraction) * 1000
@@ -673,6 +685,18 @@ def page_row(args: argparse.Namespace, which: str) -> Row:
     )
 
 
+def bench_scale(args: argparse.Namespace) -> list[Row]:
+    """Import, attach and export_all at --scale-codes codes in one program, on each of
+    --scale-dbs (bench/scale.py); each row's `db` says which."""
+    import scale  # bench/scale.py, which imports this module
+
+    rows: list[Row] = []
+    for db in args.scale_dbs:
+        options = {"db": db, "codes": args.scale_codes, "import_runs": args.scale_import_runs}
+        rows += scale.run_scale(argparse.Namespace(**{**vars(args), **options}))
+    return rows
+
+
 BENCHMARKS = {
     "throughput": bench_throughput,
     "latency": bench_latency,
@@ -680,6 +704,7 @@ BENCHMARKS = {
     "busy": bench_busy,
     "page": bench_page,
     "counts": bench_counts,
+    "scale": bench_scale,
 }
 
 
@@ -739,10 +764,17 @@ def main() -> None:
     import counts  # bench/counts.py: its own options
 
     counts.add_options(parser)
+    import scale  # bench/scale.py: its own options
+
+    scale.add_options(parser)
+    parser.add_argument("--scale-codes", type=int, default=10_000_000, help="codes (scale)")
+    parser.add_argument("--scale-dbs", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--scale-import-runs", type=int, default=1, help="runs (scale)")
     args = parser.parse_args()
     if args.quick:
         args.codes, args.pool, args.seconds, args.rounds = 100_000, 20_000, 2, 2
         args.latency_rounds, args.import_runs = 40, 1
+        args.scale_codes, args.small_import, args.small_export = 100_000, 10_000, 10_000
     if shutil.which("wrk") is None and "throughput" in args.only:
         sys.exit("The throughput benchmark needs wrk (apt-get install wrk).")
     OUT.mkdir(parents=True, exist_ok=True)
