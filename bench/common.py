@@ -37,6 +37,7 @@ class Row:
     ratio: float | None
     target: str
     note: str = ""
+    db: str = ""  # the database measured, where a row is of one ("sqlite", "postgresql")
 
     @property
     def verdict(self) -> str:

@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 
-from common import Row, add_free_codes, make_shop, sqlite_url
+from common import Row, Shop, add_free_codes, make_shop, sqlite_url
 from servers import gunicorn, percentile, post
 from sqlalchemy import create_engine
+
+
+def interleaved_attach(
+    shops: dict[str, Shop], rounds: int, per_round: int = 20
+) -> dict[str, list[float]]:
+    """Time sequential attach calls to each shop (a gunicorn each), interleaved by `per_round`;
+    after each round the calls' codes are put back (new free codes, outside the timed calls),
+    so that the pools keep their sizes. Return each shop's latencies in seconds."""
+    samples: dict[str, list[float]] = {name: [] for name in shops}
+    with ExitStack() as stack:
+        ports = {
+            name: stack.enter_context(gunicorn("wsgi:app", {"DATABASE_URL": shop.url}))
+            for name, shop in shops.items()
+        }
+        engines = {name: create_engine(shop.url) for name, shop in shops.items()}
+        for name, port in ports.items():
+            for _ in range(per_round):
+                post(port, shops[name].attach_body())  # warm up
+            add_free_codes(engines[name], shops[name], range(per_round), "BACK")
+        for number in range(1, rounds + 1):
+            for name, port in ports.items():
+                body = shops[name].attach_body()
+                for _ in range(per_round):
+                    status, seconds = post(port, body)
+                    assert status == 200, f"attach answered {status}"
+                    samples[name].append(seconds)
+                numbers = range(number * per_round, (number + 1) * per_round)
+                add_free_codes(engines[name], shops[name], numbers, "BACK")
+        for engine in engines.values():
+            engine.dispose()
+    return samples
 
 
 def bench_latency(args: argparse.Namespace) -> list[Row]:
@@ -22,29 +54,8 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
         "big": make_shop(sqlite_url("latency-big.db"), free_codes=args.codes),
         "small": make_shop(sqlite_url("latency-small.db"), free_codes=1000),
     }
-    samples: dict[str, list[float]] = {"big": [], "small": []}
-    per_round, rounds = 20, args.latency_rounds
-    with (
-        gunicorn("wsgi:app", {"DATABASE_URL": shops["big"].url}) as big_port,
-        gunicorn("wsgi:app", {"DATABASE_URL": shops["small"].url}) as small_port,
-    ):
-        servers = (("big", big_port), ("small", small_port))
-        engines = {name: create_engine(shop.url) for name, shop in shops.items()}
-        for name, port in servers:
-            for _ in range(per_round):
-                post(port, shops[name].attach_body())  # warm up
-            add_free_codes(engines[name], shops[name], range(per_round), "BACK")
-        for number in range(1, rounds + 1):
-            for name, port in servers:
-                body = shops[name].attach_body()
-                for _ in range(per_round):
-                    status, seconds = post(port, body)
-                    assert status == 200, f"attach answered {status}"
-                    samples[name].append(seconds)
-                numbers = range(number * per_round, (number + 1) * per_round)
-                add_free_codes(engines[name], shops[name], numbers, "BACK")
-        for engine in engines.values():
-            engine.dispose()
+    per_round = 20
+    samples = interleaved_attach(shops, args.latency_rounds, per_round)
     rows = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         big_value = percentile(samples["big"], fraction) * 1000

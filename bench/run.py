@@ -8,6 +8,7 @@ that a noisy machine moves both and the ratio keeps its meaning. Usage:
     .venv/bin/python bench/run.py --only throughput latency
     .venv/bin/python bench/run.py --only postgresql      # the rows that run on PostgreSQL
     .venv/bin/python bench/run.py --only counts --codes 10000000   # the counts at 10^7
+    .venv/bin/python bench/run.py --only scale --scale-dbs postgresql   # 10^7 codes, issue 18
 
 --only takes names of rows, and databases (sqlite, postgresql): a database selects every row
 that runs on it, and a row that runs on both runs on the named one only.
@@ -56,6 +57,18 @@ def bench_counts(args: argparse.Namespace) -> list[Row]:
     return counts.run_counts(args)
 
 
+def bench_scale(args: argparse.Namespace) -> list[Row]:
+    """Import, attach and export_all at --scale-codes codes in one program, on each of
+    --scale-dbs that --only selects (bench/scale.py); each row's `db` says which."""
+    import scale  # bench/scale.py
+
+    rows: list[Row] = []
+    for db in (db for db in args.scale_dbs if db in args.databases):
+        options = {"db": db, "codes": args.scale_codes, "import_runs": args.scale_import_runs}
+        rows += scale.run_scale(argparse.Namespace(**{**vars(args), **options}))
+    return rows
+
+
 def bench_module_rows(module: str) -> Callable[[argparse.Namespace], list[Row]]:
     """The rows of a benchmark of its own module (bench/`module`.py), which has `rows(args)`."""
 
@@ -88,6 +101,7 @@ BENCHMARKS = {
     "round-trips": Bench(bench_module_rows("round_trips"), ("postgresql",)),
     "latency-pg": Bench(bench_module_rows("latency_pg"), ("postgresql",), wrk=True),
     "contention": Bench(bench_module_rows("contention_pg"), ("postgresql",), wrk=True),
+    "scale": Bench(bench_scale, ("sqlite", "postgresql")),
 }
 
 
@@ -127,10 +141,17 @@ def main() -> None:
         "--latency-rounds", type=int, default=150, help="rounds of 20 calls for the latency rows"
     )
     counts.add_options(parser)
+    import scale  # bench/scale.py: its own options
+
+    scale.add_options(parser)
+    parser.add_argument("--scale-codes", type=int, default=10_000_000, help="codes (scale)")
+    parser.add_argument("--scale-dbs", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--scale-import-runs", type=int, default=1, help="runs (scale)")
     args = parser.parse_args()
     if args.quick:
         args.codes, args.pool, args.seconds, args.rounds = 100_000, 20_000, 2, 2
         args.latency_rounds, args.import_runs = 40, 1
+        args.scale_codes, args.small_import, args.small_export = 100_000, 10_000, 10_000
     args.only, args.databases = selected(args.only)
     needing_wrk = [name for name in args.only if BENCHMARKS[name].wrk]
     if shutil.which("wrk") is None and needing_wrk:

@@ -26,7 +26,7 @@ from .statements import (
     _EXISTING_CODES,
     _ROW,
     ALREADY_THERE,
-    ARRAY_PARAMETERS,
+    COPY_CODES,
     REPEATED,
     _insert_exactly,
     _new_codes_insert,
@@ -35,6 +35,10 @@ from .statements import (
 
 # Importing ------------------------------------------------------------------------------
 
+# Codes per insert: few on SQLite, where an insert holds the write lock that attach calls wait
+# for; more on PostgreSQL, where each insert (a COPY in a savepoint) costs round trips.
+SQLITE_INSERT_SIZE = 500
+POSTGRESQL_INSERT_SIZE = 10_000
 # Codes per transaction of an import, at most. Larger transactions mean fewer commits, and on
 # SQLite fewer WAL checkpoints (bench/RESULTS.md has the figures), while memory holds only the
 # insert at hand whatever the size; on SQLite a transaction ends sooner, after the insert at
@@ -49,13 +53,14 @@ def import_codes(
     *,
     universal: bool | None = None,
     batch_size: int = IMPORT_BATCH_SIZE,
-    insert_size: int = 500,
+    insert_size: int | None = None,
     report: ImportReport | None = None,
     after_batch: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Insert codes into `program`, reporting each duplicate and invalid line.
 
-    They are inserted `insert_size` at a time; `after_batch` runs when the codes so far
+    They are inserted `insert_size` at a time (by default SQLITE_INSERT_SIZE or
+    POSTGRESQL_INSERT_SIZE); `after_batch` runs when the codes so far
     should be committed: after `batch_size` of them, or sooner, after the insert at hand,
     when another writer waits for SQLite's write lock (`engine.writers_waiting`), so that
     an attach call never waits for more than one small insert. A caller that wants
@@ -70,6 +75,8 @@ def import_codes(
         session.scalar(select(PromoCode.id).order_by(PromoCode.id.desc()).limit(1))
     ) or 0
     writer = _BatchWriter(session, program.id, universal, first_new_id, report)
+    if insert_size is None:
+        insert_size = POSTGRESQL_INSERT_SIZE if writer.postgresql else SQLITE_INSERT_SIZE
     insert_size = min(insert_size, batch_size)
     pending: list[ImportLine] = []
     uncommitted = 0
@@ -236,31 +243,23 @@ class _BatchWriter:
         for item, message in problems:
             self.report.record(item, Outcome.DUPLICATED, message)
 
-    def _parameters(self, rows: list[tuple[Any, ...]]) -> list[Any] | dict[str, Any]:
-        """The rows as the driver takes them: tuples in the order of _ROW, mappings, or one
-        mapping of arrays."""
-        if self.positional == ARRAY_PARAMETERS:
-            program, _code, _expiry, created = rows[0]
-            codes = [row[1] for row in rows]
-            expiries = [row[2] for row in rows]
-            return {
-                "program": program,
-                "codes": codes,
-                "expire_dates": expiries,
-                "created": created,
-            }
+    def _parameters(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """The rows as the driver takes them: tuples in the order of _ROW, or mappings."""
         if self.positional:
             return rows
         return [dict(zip(_ROW, row, strict=True)) for row in rows]
 
     def _insert_all(self, rows: list[tuple[Any, ...]]) -> bool:
         """Insert `rows` in a savepoint; keep them and say True if every one was inserted."""
-        parameters = self._parameters(rows)
         savepoint = self.session.begin_nested()
         try:
             # Asked for after begin_nested: the session says SAVEPOINT when it hands it out.
             connection = promo_connection(self.session)
-            inserted = connection.exec_driver_sql(self.insert_sql, parameters).rowcount
+            if self.postgresql:
+                inserted = self._copy(connection, rows)
+            else:
+                parameters = self._parameters(rows)
+                inserted = connection.exec_driver_sql(self.insert_sql, parameters).rowcount
         except BaseException:
             savepoint.rollback()
             raise
@@ -269,3 +268,18 @@ class _BatchWriter:
             return True
         savepoint.rollback()
         return False
+
+    def _copy(self, connection: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """COPY `rows` into the codes (PostgreSQL); return how many were written: all of
+        them, or none when one of the codes is in the program already."""
+        from psycopg.errors import UniqueViolation
+
+        universal, free = self.universal, not self.universal
+        driver = connection.connection.driver_connection
+        try:
+            with driver.cursor() as cursor, cursor.copy(COPY_CODES) as copy:
+                for program, code, expire_date, created in rows:
+                    copy.write_row((program, code, universal, free, expire_date, created))
+        except UniqueViolation:
+            return 0
+        return len(rows)

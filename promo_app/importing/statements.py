@@ -28,8 +28,10 @@ ALREADY_THERE = "Already in the loyalty program."
 
 # The parameters of a new code's row, in the order of the INSERT's placeholders.
 _ROW = ("program", "code", "expire_date", "created")
-# How an insert takes its rows: one statement with the batch's codes as arrays.
-ARRAY_PARAMETERS = "arrays"
+# PostgreSQL takes a batch's new codes by COPY, in the order of these columns: a statement
+# per batch, so the statement trigger that counts new codes (revision 0009) runs once a batch,
+# and without the per-row work of an INSERT's parameters (bench/RESULTS.md, issue 18).
+COPY_CODES = "COPY promo_code (loyalty_id, code, universal, free, expire_date, created) FROM STDIN"
 
 
 def _existing_codes_query(dialect_name: str) -> Select:
@@ -55,31 +57,19 @@ def _upsert(dialect_name: str) -> Callable[..., Insert]:
 
 
 _EXISTING_CODES = {name: _existing_codes_query(name) for name in ("postgresql", "sqlite")}
-_NEW_CODES_INSERTS: dict[tuple[type, str, bool], tuple[str, bool | str]] = {}
+_NEW_CODES_INSERTS: dict[tuple[type, str, bool], tuple[str, bool]] = {}
 
 
-def _new_codes_insert(dialect: Dialect, universal: bool) -> tuple[str, bool | str]:
-    """Render the INSERT of a batch's new codes once per dialect: its SQL, and whether it
-    takes tuples in the order of _ROW (rather than mappings), or ARRAY_PARAMETERS.
+def _new_codes_insert(dialect: Dialect, universal: bool) -> tuple[str, bool]:
+    """Render the INSERT of a batch's new codes once per dialect (SQLite's; PostgreSQL's
+    batches go by COPY_CODES): its SQL, and whether it takes tuples in the order of _ROW
+    (rather than mappings).
 
     It runs as the driver's own executemany (`exec_driver_sql`): a compiled statement
     would build and convert every row's parameters in Python, which costs more than
     SQLite's own work for the row. The values are still bound parameters, never SQL.
     """
     key = (type(dialect), dialect.paramstyle, universal)
-    if key not in _NEW_CODES_INSERTS and dialect.name == "postgresql":
-        # One statement per batch, its codes as arrays (ARRAY_PARAMETERS): PostgreSQL's
-        # statement trigger that counts new codes (revision 0009) then runs once a batch,
-        # where an executemany would run it once a code (bench/RESULTS.md, "counts").
-        kind = "true, false" if universal else "false, true"
-        _NEW_CODES_INSERTS[key] = (
-            "INSERT INTO promo_code (loyalty_id, code, universal, free, expire_date, created) "
-            f"SELECT %(program)s, line.code, {kind}, line.expire_date, %(created)s "
-            "FROM unnest(%(codes)s::varchar[], %(expire_dates)s::timestamp[]) "
-            "WITH ORDINALITY AS line(code, expire_date, n) ORDER BY line.n "
-            "ON CONFLICT (loyalty_id, code) DO NOTHING",
-            ARRAY_PARAMETERS,
-        )
     if key not in _NEW_CODES_INSERTS:
         statement = (
             _upsert(dialect.name)(PromoCode.__table__)

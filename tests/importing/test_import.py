@@ -1,8 +1,8 @@
 """Importing codes batch by batch: each line's outcome, whichever way its batch was written.
 
-A batch is normally one lookup and one executemany of its new codes; when a concurrent
-writer adds one of them in between, the batch is written again the exact way. Either way
-the report and the rows are the same.
+A batch is normally one lookup and one insert of its new codes (executemany on SQLite, COPY
+on PostgreSQL); when a concurrent writer adds one of them in between, the batch is written
+again the exact way. Either way the report and the rows are the same.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from promo_app.importing import batches as engine_module
 from promo_app.importing.batches import import_codes
 from promo_app.importing.report import ImportLine, ImportReport
 from promo_app.models import LoyaltyProgram, PromoCode
+from promo_app.page.queries import program_summaries
 from promo_app.times import utcnow
 
 
@@ -273,3 +274,24 @@ def test_an_import_commits_after_each_insert_while_another_writer_waits(
     assert report.inserted == 25
     # An insert is never split: a batch ends with the first insert that reaches its size.
     assert committed == commits_after
+
+
+def test_an_import_in_default_sized_inserts_reports_and_counts_as_the_exact_way(
+    session, shop, monkeypatch
+):
+    # Default insert sizes: on PostgreSQL the batch goes by COPY, which fails as a whole on a
+    # code the program has and is then written again after a lookup; the counting triggers
+    # count what it wrote.
+    fast = new_program(session, "Fast", False)
+    fast_report = import_codes(session, fast, mixed_lines() + lines_new_first())
+    session.commit()
+    monkeypatch.setattr(engine_module._BatchWriter, "insert", write_exactly)
+    exact = new_program(session, "Exact", False)
+    exact_report = import_codes(session, exact, mixed_lines() + lines_new_first())
+    session.commit()
+
+    assert outcome(fast_report) == outcome(exact_report)
+    assert outcome(fast_report)[:3] == (6, 13, 3)
+    assert stored(session, fast.id) == stored(session, exact.id)
+    summaries = {summary.id: summary for summary in program_summaries(session)}
+    assert summaries[fast.id].total == summaries[exact.id].total == 8
