@@ -188,12 +188,15 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, database_url, app_config):
+def app(request: pytest.FixtureRequest, database_url, app_config, tmp_path):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
+            # The test's own, not the checkout's instance/promo-uploads, which tests running
+            # at once in other workers would share (each has an upload job 1).
+            "PROMO_UPLOAD_FOLDER": str(tmp_path / "uploads"),
             SETTING: through_pgbouncer(request.config),
             **app_config,
         }
