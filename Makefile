@@ -33,16 +33,21 @@ dev: $(VENV)/.run-deps
 # where it is not reachable those tests skip with a reason (under CI=true they fail).
 # test-pgbouncer runs the PostgreSQL pass again through a PgBouncer in transaction pooling mode
 # that the run starts on a free port and stops after (Debian's pgbouncer; docs/postgresql.md).
+# Each pass runs in PYTEST_WORKERS pytest-xdist workers; the tests of tests/live run one after
+# another in one of them (tests/parallel.py). PYTEST_WORKERS=0 runs a pass serially.
+PYTEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
 test: test-sqlite test-postgresql test-pgbouncer
 
 test-sqlite: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS)
+	$(PYTEST) --db sqlite $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS)
+	$(PYTEST) --db postgresql $(PYTEST_ARGS)
 
 test-pgbouncer: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest --db postgresql --pgbouncer $(PYTEST_ARGS)
+	$(PYTEST) --db postgresql --pgbouncer $(PYTEST_ARGS)
 
 # `make bench BENCH_ARGS="--only postgresql"` runs only the rows that run on PostgreSQL (the
 # counts there, round trips, latency behind 1 ms, 64 clients against 8); "--only sqlite" the

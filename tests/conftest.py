@@ -62,6 +62,13 @@ def selected_backend(config: pytest.Config) -> str:
 ONLY_ON_SQLITE = ("sqlite_only", "db_independent")
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, for `pytest -n N`
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any):
+    from tests.parallel import LiveTestsInOneWorker
+
+    return LiveTestsInOneWorker(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out of a pass on another database the tests of SQLite's own behaviour, and those
     that would run exactly as in the SQLite pass (no database, or a SQLite file of their own);
@@ -181,12 +188,15 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, database_url, app_config):
+def app(request: pytest.FixtureRequest, database_url, app_config, tmp_path):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
+            # The test's own, not the checkout's instance/promo-uploads, which tests running
+            # at once in other workers would share (each has an upload job 1).
+            "PROMO_UPLOAD_FOLDER": str(tmp_path / "uploads"),
             SETTING: through_pgbouncer(request.config),
             **app_config,
         }
