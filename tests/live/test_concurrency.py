@@ -145,7 +145,7 @@ def test_clients_racing_for_one_personal_code_exactly_one_wins(
 
 
 def test_clients_racing_for_several_named_codes_each_code_goes_to_one(
-    database_url, session, shop, crowd
+    database_url, session, shop, crowd, servers
 ):
     """Eight clients at once for each of six codes (on PostgreSQL the one-statement attach
     of a named code, attach_pg_named.py, answers the winners): one wins each code."""
@@ -161,8 +161,8 @@ def test_clients_racing_for_several_named_codes_each_code_goes_to_one(
         }
         for n, email in enumerate(emails)
     ]
-    with gunicorn(database_url, workers=4) as base:
-        responses = post_all(f"{base}/api/v1.1/promocodes/attach", bodies)
+    with app_servers(database_url, servers) as bases:
+        responses = post_all(on_each(bases, ATTACH), bodies)
 
     for code in wanted:
         answers = [r for body, r in zip(bodies, responses, strict=True) if body["code"] == code]
