@@ -46,9 +46,9 @@ def bench_latency(args: argparse.Namespace) -> list[Row]:
 
     After each round the calls' codes are put back (new free codes, outside the timed
     calls), so that the pools keep their sizes however many calls are made. Many calls
-    are needed: an attach writes about six pages to the WAL and SQLite checkpoints every
-    1,000, so about one call in 160 pays for a checkpoint; the slowest 1 % are mostly
-    those, and a p99 taken over a few hundred calls is mostly chance.
+    are needed: an attach writes about ten pages to the WAL and the service checkpoints
+    every 10,000, so about one call in a thousand pays for a checkpoint; a p99 taken over a
+    few hundred calls is mostly chance.
     """
     shops = {
         "big": make_shop(sqlite_url("latency-big.db"), free_codes=args.codes),
