@@ -122,8 +122,9 @@ def test_two_calls_creating_one_new_code_at_once(app, shop, session, shortcut, p
         [won] = [body for status, body in answers if status == 200]
         holder = "alice" if won["data"]["profile_id"] == shop.profiles["alice"] else "bob"
         assert attachment_and_event(session, name, shop.profiles[holder])[1][0] == "attached"
-    # Most calls were the shortcut's; the others found the code created by a concurrent one.
-    assert any(answer is not None and answer.new for answer in shortcut.answers)
+    # Most calls were the shortcut's; the others found the code created by a concurrent one
+    # (or, when the code was taken by then, had the shortcut answer the 409 itself).
+    assert any(getattr(answer, "new", False) for answer in shortcut.answers)
     assert_honest(session)  # the program's counts equal a recount
 
 
