@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import xmltodict
@@ -69,3 +71,30 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def recorded_statements(engine, monkeypatch) -> Iterator[list[str]]:
+    """Yield a list that gathers, while the block runs, every statement sent on `engine`:
+    those through SQLAlchemy's cursor and those of `DirectStatement.rows`, which bypass it."""
+    from sqlalchemy import event
+
+    from promo_app.db.direct import DirectStatement
+
+    statements: list[str] = []
+    direct_rows = DirectStatement.rows
+
+    def recording(self, connection, params):
+        statements.append(str(self.statement))
+        return direct_rows(self, connection, params)
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    monkeypatch.setattr(DirectStatement, "rows", recording)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        monkeypatch.setattr(DirectStatement, "rows", direct_rows)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from promo_app.db.direct import DirectStatement
 from promo_app.models import Attachment, IdempotencyKey, PromoCode
 from promo_app.times import utcnow
-from tests.helpers import call
+from tests.helpers import call, recorded_statements
 
 REUSED = "Idempotency key was used with other parameters"
 
@@ -220,26 +219,12 @@ def test_attach_without_a_key_runs_only_the_statements_of_a_draw(
     app.config["PROMO_IDEMPOTENCY_PRUNE_EVERY"] = 0
     # The token's first call of the minute also writes when it was used (token_use.py).
     attach(client, shop, email="nobody@example.com")
-    statements: list[str] = []
-    direct_rows = DirectStatement.rows
-
-    def recording(self, connection, params):
-        statements.append(str(self.statement))
-        return direct_rows(self, connection, params)
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    monkeypatch.setattr(DirectStatement, "rows", recording)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine, monkeypatch) as statements:
         status, _ = attach(client, shop, email="bob@example.com")
         without = list(statements)
         statements.clear()
         attach(client, shop, key="k", email="alice@example.com")
         keyed = list(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert status == 200
     assert len(without) == (1 if engine.dialect.name == "postgresql" else 5)
     assert not any("promo_idempotency_key" in statement for statement in without)
@@ -255,26 +240,12 @@ def test_attach_of_a_named_code_is_one_statement_on_postgresql(
     its event in one statement (attach_pg_named.py); the same call again (a retry without
     a key): one statement too, that writes nothing."""
     attach(client, shop, email="nobody@example.com", code="FREE-3")  # the token's use, noted
-    statements: list[str] = []
-    direct_rows = DirectStatement.rows
-
-    def recording(self, connection, params):
-        statements.append(str(self.statement))
-        return direct_rows(self, connection, params)
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    monkeypatch.setattr(DirectStatement, "rows", recording)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine, monkeypatch) as statements:
         first = attach(client, shop, email="bob@example.com", code="FREE-2")
         named = list(statements)
         statements.clear()
         again = attach(client, shop, email="bob@example.com", code="FREE-2")
         retried = list(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert first[0] == 200 and again == first
     assert len(named) == 1 and "INSERT INTO promo_event" in named[0]
     assert len(retried) == 1

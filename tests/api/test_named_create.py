@@ -9,16 +9,16 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 
 import promo_app.attach
 import promo_app.attach_pg
 from promo_app.api import params as api_params
 from promo_app.api.verb import VERBS
-from promo_app.db.direct import DirectStatement
 from promo_app.models import Event, PromoCode
 
 from ..db.test_program_counts import assert_honest
+from ..helpers import recorded_statements
 from .named_calls import Shortcut, at_once, attachment_and_event, post
 
 NOW = datetime(2026, 12, 7, 12, 30, 15, 250000)
@@ -145,22 +145,8 @@ def test_a_new_code_and_a_code_held_by_another_are_one_statement(
     assert post(client, {**alice, "code": "FREE-1"}).status_code == 200  # the token's use too
     if extra.get("loyalty_id") == "universal":
         extra = {**extra, "loyalty_id": shop.universal_id}
-    statements: list[str] = []
-    direct_rows = DirectStatement.rows
-
-    def recording(self, connection, params):
-        statements.append(str(self.statement))
-        return direct_rows(self, connection, params)
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    monkeypatch.setattr(DirectStatement, "rows", recording)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine, monkeypatch) as statements:
         answer = post(client, {**alice, **extra})
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert answer.status_code == status, what
     assert len(statements) == 1, what
 
