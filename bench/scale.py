@@ -43,8 +43,8 @@ from common import (  # also puts the checkout on the path, for promo_app
     make_shop,
 )
 from counts import postgres_database
-from rows_latency import interleaved_attach
-from servers import percentile, run_measured
+from rows_latency import interleaved_attach, latency_rows
+from servers import run_measured
 from sqlalchemy import create_engine, text
 
 from promo_app.times import utcnow
@@ -202,22 +202,11 @@ def attach_rows(args, fresh, big: Shop) -> list[Row]:
         engine.dispose()
     before = load()
     samples = interleaved_attach(shops, args.latency_rounds)
-    rows = []
-    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
-        large = percentile(samples["big"], fraction) * 1000
-        small = percentile(samples["small"], fraction) * 1000
-        rows.append(
-            Row(
-                f"attach {label} latency, program of {args.codes:,} codes vs 1,000, {args.db}",
-                f"{large:.2f} ms",
-                f"{small:.2f} ms",
-                large / small,
-                "<= 1.2",
-                f"{len(samples['big'])} sequential calls each (gunicorn -w 2), interleaved by 20; "
-                f"{before} before, {load()} after",
-            )
-        )
-    return rows
+    note = (
+        f"{len(samples['big'])} sequential calls each (gunicorn -w 2), interleaved by 20; "
+        f"{before} before, {load()} after"
+    )
+    return latency_rows(samples, f"program of {args.codes:,} codes vs 1,000, {args.db}", note)
 
 
 def export_peak(shop: Shop, loyalty_id: int, fmt: str) -> tuple[int, float, int]:
