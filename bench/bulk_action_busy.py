@@ -25,7 +25,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from common import OUT, make_shop, sqlite_url  # noqa: E402
-from rows_busy import BENCH_ADMIN_PASSWORD, CSRF_FIELD, FLASK_PROMO, sign_in_to_page  # noqa: E402
+from rows_busy import (  # noqa: E402
+    BENCH_ADMIN_PASSWORD,
+    CSRF_FIELD,
+    FLASK_PROMO,
+    idle_calls,
+    sign_in_to_page,
+)
 from servers import gunicorn, percentile, post  # noqa: E402
 
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
@@ -71,18 +77,11 @@ def main() -> None:
         subprocess.run([*FLASK_PROMO, *command], cwd=ROOT, env=run_env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     body = shop.attach_body()
-    idle: list[float] = []
     busy: list[float] = []
     statuses: list[int] = []
     outcome: dict[str, object] = {}
     with gunicorn("wsgi:app", env, timeout=1800) as port:
-        for _ in range(20):
-            post(port, body)
-        for _ in range(500):
-            status, seconds = post(port, body)
-            statuses.append(status)
-            idle.append(seconds)
-            time.sleep(0.01)
+        idle = idle_calls(port, body, statuses)
 
         def act() -> None:
             try:

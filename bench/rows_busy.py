@@ -30,6 +30,20 @@ if TYPE_CHECKING:
     import requests
 
 
+def idle_calls(port: int, body: str, statuses: list[int], pause: float = 0.01) -> list[float]:
+    """Warm the server on `port` up, then time 500 attach calls `pause` seconds apart while
+    nothing else runs; return their latencies, their statuses added to `statuses`."""
+    for _ in range(20):
+        post(port, body)
+    idle = []
+    for _ in range(500):
+        status, seconds = post(port, body)
+        statuses.append(status)
+        idle.append(seconds)
+        time.sleep(pause)
+    return idle
+
+
 def bench_busy(args: argparse.Namespace) -> list[Row]:
     """Attach p99 while a large upload runs through the page (the issue's row), and while
     `promo import-codes` runs, against attach p99 on the same server when idle."""
@@ -95,19 +109,12 @@ def busy_row(args: argparse.Namespace, source: str) -> Row:
         stdout=subprocess.DEVNULL,
     )
     pause = 0.01
-    idle: list[float] = []
     busy: list[float] = []
     statuses: list[int] = []
     # The page's upload no longer runs within its request (an upload job); the long timeout
     # is kept for the benchmark's other uses of this server.
     with gunicorn("wsgi:app", env, timeout=1800) as port:
-        for _ in range(20):
-            post(port, body)
-        for _ in range(500):
-            status, seconds = post(port, body)
-            statuses.append(status)
-            idle.append(seconds)
-            time.sleep(pause)
+        idle = idle_calls(port, body, statuses, pause)
         started = time.perf_counter()
         if source == "upload":
             outcome: dict[str, object] = {}
